@@ -1,0 +1,97 @@
+"""Wiring and lifecycle of the daemon: clips, job engine, OSC server; start, stop, signals."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+
+from bridge import __version__
+from bridge.clips import ClipStore
+from bridge.errors import ConfigError
+from bridge.jobs.engine import JobEngine
+from bridge.jobs.worker import Loader, load_default
+from bridge.osc import routes_clip, routes_job, routes_server
+from bridge.osc.router import Router
+from bridge.osc.server import OscServer
+from bridge.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class App:
+    """The running daemon. ``start`` returns once the ports are bound and ping is answered."""
+
+    def __init__(self, settings: Settings, loader: Loader = load_default):
+        self.settings = settings
+        self.clips = ClipStore(settings.max_clips, settings.max_clip_notes)
+        self.engine = JobEngine(settings, loader)
+        self.router = Router([*routes_server.routes(self), *routes_clip.routes(self), *routes_job.routes(self)])
+        self.osc = OscServer(settings, self.router.handle_packet)
+        self._counts = {"done": 0, "failed": 0}
+        self._counts_lock = threading.Lock()
+        self._stopped = threading.Event()
+
+    def count(self, what: str) -> None:
+        with self._counts_lock:
+            self._counts[what] += 1
+
+    def status(self) -> dict[str, object]:
+        with self._counts_lock:
+            counts = dict(self._counts)
+        return {
+            "version": __version__,
+            **self.engine.status(),
+            **counts,
+            "clips": len(self.clips.names()),
+            "output_dir": str(self.settings.output_dir),
+        }
+
+    def start(self) -> None:
+        output = self.settings.output_dir
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ConfigError(
+                f"cannot create the output folder {output}: {err.strerror}; choose another with --output-dir"
+            ) from err
+        if not os.access(output, os.W_OK):
+            log.warning("output folder %s is not writable: jobs will fail until it is", output)
+        try:
+            self.osc.start()
+        except OSError as err:
+            raise ConfigError(
+                f"cannot listen on {self.settings.host} port {self.settings.port}: {err.strerror}; "
+                "is another continuo running? choose another with --port"
+            ) from err
+        self.engine.start()
+        log.info("continuo %s ready; results go to %s", __version__, output)
+
+    def stop(self) -> None:
+        """End every job with an error reply, then close the sockets. Safe to call twice."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        log.info("stopping")
+        self.engine.stop()
+        self.osc.stop()
+        log.info("stopped")
+
+    def run_until_signal(self) -> None:
+        """Serve until SIGINT or SIGTERM."""
+        stop = threading.Event()
+
+        def on_signal(signum, frame):
+            log.info("received %s", signal.Signals(signum).name)
+            stop.set()
+
+        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            self.start()
+            while not stop.wait(0.5):
+                pass
+        finally:
+            self.stop()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)

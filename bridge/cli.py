@@ -1,0 +1,167 @@
+"""The `continuo` command: argument parsing → Settings → run. The only place that configures logging."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from bridge import __version__
+from bridge.errors import ContinuoError
+from bridge.settings import LOG_LEVELS, Settings, load_settings
+
+log = logging.getLogger("continuo")
+
+SETTING_FLAGS = ("host", "port", "reply_port", "allow", "output_dir", "log_level", "model", "device",
+                 "queue_size", "job_timeout_seconds")
+
+
+def _add_settings_flags(parser: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
+    from dataclasses import fields
+
+    helps = {f.name: f.metadata["help"] for f in fields(Settings)}
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="TOML settings file (default: the user config folder's continuo/config.toml)")
+    for name in names:
+        kwargs = {"choices": LOG_LEVELS} if name == "log_level" else {}
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, default=None,
+                            help=helps[name], **kwargs)
+
+
+def _settings(args: argparse.Namespace, names: tuple[str, ...]) -> Settings:
+    return load_settings(args.config, flags={name: getattr(args, name) for name in names})
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args, SETTING_FLAGS)
+    if args.print_config:
+        sys.stdout.write(settings.to_toml())
+        return 0
+    _configure_logging(settings.log_level)
+    from bridge.app import App
+
+    App(settings).run_until_signal()
+    return 0
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from bridge.jobs.results import result_stem, save_results
+    from bridge.midi.files import build_midi, read_notes, write_midi
+    from bridge.requests import CLIP_KEYS, KEYS, JobSpec, parse_mapping
+    from models.registry import load_generator
+
+    names = ("output_dir", "log_level", "model", "device")
+    settings = _settings(args, names)
+    _configure_logging(settings.log_level)
+    given = {k: getattr(args, k) for k in KEYS if k not in CLIP_KEYS and getattr(args, k) is not None}
+    spec = parse_mapping(given)
+    clips = {k: read_notes(getattr(args, k), f"--{k} file") for k in CLIP_KEYS if getattr(args, k)}
+    request = JobSpec({**spec.values, **clips}).build(lambda name: ())
+    started = time.perf_counter()
+    generator = load_generator(settings.model, device=settings.device)
+    log.info("loaded %s on %s in %.2f s", generator.name, generator.device, time.perf_counter() - started)
+    started = time.perf_counter()
+    try:
+        results = generator.generate(request)
+    except ValueError as err:
+        raise ContinuoError(str(err)) from None
+    log.info("generated %d result(s) in %.3f s", len(results), time.perf_counter() - started)
+    if args.out:
+        out = Path(args.out)
+        paths = []
+        for number, result in enumerate(results, start=1):
+            path = out if len(results) == 1 else out.with_name(f"{out.stem}-v{number}{out.suffix or '.mid'}")
+            midi = build_midi(result.parts, result.tempo, result.meter, result.chords, title=out.stem)
+            paths.append(write_midi(path, midi))
+    else:
+        paths = save_results(results, result_stem("cli", spec.output), settings.output_dir, title="continuo")
+    for path, result in zip(paths, results):
+        counts = ", ".join(f"{part} {len(notes)} notes" for part, notes in result.parts.items())
+        print(f"{path}  ({counts})")
+    return 0
+
+
+def _cmd_ports(args: argparse.Namespace) -> int:
+    from bridge.midi.ports import list_backends
+
+    for info in list_backends():
+        print(f"{info.api}: {info.name}")
+        if info.error:
+            print(f"  unavailable: {info.error}\n  fix: {info.fix}")
+            continue
+        print("  inputs:  " + (", ".join(info.inputs) or "(none)"))
+        print("  outputs: " + (", ".join(info.outputs) or "(none)"))
+    return 0
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from bridge.doctor import run_checks
+
+    settings = _settings(args, ("host", "port", "reply_port", "allow", "output_dir", "model", "device"))
+    problems = 0
+    for check in run_checks(settings):
+        mark = "ok  " if check.ok else "FAIL"
+        print(f"[{mark}] {check.name}: {check.detail}")
+        if not check.ok:
+            problems += 1
+            print(f"       fix: {check.fix}")
+    print("all good" if not problems else f"{problems} problem(s) found")
+    return 1 if problems else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from bridge.requests import CLIP_KEYS, KEYS
+
+    parser = argparse.ArgumentParser(prog="continuo", description="Music generation for your DAW, over OSC and MIDI.")
+    parser.add_argument("--version", action="version", version=f"continuo {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the daemon (OSC on UDP and TCP)",
+                                description="Run the continuo daemon until Ctrl-C or SIGTERM.")
+    _add_settings_flags(serve, SETTING_FLAGS)
+    serve.add_argument("--print-config", action="store_true", help="print the effective settings as TOML and exit")
+    serve.set_defaults(run=_cmd_serve)
+
+    generate = commands.add_parser(
+        "generate", help="generate once from the shell and write a MIDI file",
+        description="Run one generation job with the same keys as /continuo/generate.",
+        epilog='example: continuo generate --task accompany --chords "Am7 | D7 | Gmaj7 | Cmaj7" '
+               "--parts bass,keys --bars 8 --tempo 96 --seed 3 --out out.mid",
+    )
+    for key in KEYS.values():
+        flag = "--" + key.name.replace("_", "-")
+        if key.name in CLIP_KEYS:
+            generate.add_argument(flag, dest=key.name, metavar="FILE.mid", help=f"{key.help} (a MIDI file)")
+        elif key.name == "output":
+            generate.add_argument(flag, dest=key.name, metavar="NAME", help=key.help)
+        else:
+            generate.add_argument(flag, dest=key.name, help=key.help)
+    generate.add_argument("--out", metavar="FILE.mid", help="write the MIDI file here instead of the output folder")
+    _add_settings_flags(generate, ("output_dir", "log_level", "model", "device"))
+    generate.set_defaults(run=_cmd_generate)
+
+    ports = commands.add_parser("ports", help="list MIDI backends and ports")
+    ports.set_defaults(run=_cmd_ports)
+
+    doctor = commands.add_parser("doctor", help="check this computer and say how to fix problems")
+    _add_settings_flags(doctor, ("host", "port", "reply_port", "allow", "output_dir", "model", "device"))
+    doctor.set_defaults(run=_cmd_doctor)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ContinuoError as err:
+        print(f"continuo: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

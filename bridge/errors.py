@@ -1,0 +1,78 @@
+"""The exception hierarchy; each error carries the short code sent on /continuo/error."""
+
+from __future__ import annotations
+
+
+class ContinuoError(Exception):
+    """Base of every error continuo reports to a user."""
+
+    code = "error"
+
+
+class InvalidRequest(ContinuoError, ValueError):
+    """A request had a wrong address, argument, key or value."""
+
+    code = "bad_request"
+
+
+class UnknownAddress(InvalidRequest):
+    code = "unknown_address"
+
+
+class UnknownClip(InvalidRequest, KeyError):
+    code = "unknown_clip"
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class MalformedPacket(InvalidRequest):
+    """Bytes that are not a valid OSC packet."""
+
+    code = "malformed_packet"
+
+
+class QueueFull(ContinuoError, RuntimeError):
+    code = "queue_full"
+
+
+class DuplicateJob(InvalidRequest):
+    code = "duplicate_job"
+
+
+class JobCancelled(ContinuoError, RuntimeError):
+    code = "cancelled"
+
+
+class JobTimeout(ContinuoError, TimeoutError):
+    code = "timeout"
+
+
+class ShuttingDown(ContinuoError, RuntimeError):
+    code = "shutdown"
+
+
+class WorkerCrashed(ContinuoError, RuntimeError):
+    code = "worker_crashed"
+
+
+class ModelError(ContinuoError, RuntimeError):
+    code = "model_error"
+
+
+class OutputError(ContinuoError, OSError):
+    """The result could not be written to the output folder."""
+
+    code = "write_failed"
+
+
+class ConfigError(ContinuoError, ValueError):
+    code = "config"
+
+
+class PortError(ContinuoError, OSError):
+    code = "port"
+
+
+class RateLimited(ContinuoError, RuntimeError):
+    code = "rate_limited"

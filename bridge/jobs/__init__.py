@@ -1,0 +1,1 @@
+"""Jobs: the bounded queue, the model worker process, cancellation and result files."""

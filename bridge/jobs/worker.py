@@ -1,0 +1,91 @@
+"""The model worker process: keeps the model loaded and runs one request at a time.
+
+It talks to the engine over a Pipe of tuples:
+  engine → worker: ("load",) | ("run", job_id, request) | ("stop",)
+  worker → engine: ("loaded", name, device) | ("load_failed", message) | ("started", job_id)
+                   | ("progress", job_id, fraction) | ("result", job_id, results)
+                   | ("cancelled", job_id) | ("error", job_id, code, message)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Event
+
+from models.api import Generator
+
+Loader = Callable[[str, str], Generator]
+
+log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL_SECONDS = 0.1
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def load_default(model: str, device: str) -> Generator:
+    from models.registry import load_generator
+
+    return load_generator(model, device=device)
+
+
+def worker_main(conn: Connection, cancel: Event, model: str, device: str, log_level: str,
+                loader: Loader = load_default) -> None:
+    """Entry point of the worker process; ``loader`` must be a module-level function (it is pickled)."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s worker %(levelname)s %(name)s: %(message)s")
+    generator = None
+    load_error: str | None = None
+
+    def load():
+        nonlocal generator, load_error
+        try:
+            generator = loader(model, device)
+            load_error = None
+            conn.send(("loaded", generator.name, generator.device))
+        except Exception as err:
+            log.exception("could not load model %r", model)
+            load_error = f"could not load model {model!r}: {err}"
+            conn.send(("load_failed", load_error))
+
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return  # the engine is gone
+        if message[0] == "stop":
+            return
+        if message[0] == "load":
+            load()
+            continue
+        _, job_id, request = message
+        if generator is None:
+            load()
+            if generator is None:
+                conn.send(("error", job_id, "model_error", load_error))
+                continue
+        conn.send(("started", job_id))
+        last = [0.0]
+
+        def progress(fraction: float) -> None:
+            if cancel.is_set():
+                raise _Cancelled
+            now = time.monotonic()
+            if now - last[0] >= PROGRESS_INTERVAL_SECONDS:
+                last[0] = now
+                conn.send(("progress", job_id, float(fraction)))
+
+        try:
+            results = generator.generate(request, progress)
+            conn.send(("result", job_id, results))
+        except _Cancelled:
+            conn.send(("cancelled", job_id))
+        except ValueError as err:
+            conn.send(("error", job_id, "bad_request", str(err)))
+        except Exception as err:
+            log.exception("job %s failed in the model", job_id)
+            conn.send(("error", job_id, "model_error", f"the model failed: {type(err).__name__}: {err}"))

@@ -1,0 +1,1 @@
+"""MIDI: files, ports and note conversion."""

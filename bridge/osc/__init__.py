@@ -1,0 +1,1 @@
+"""OSC front end: packet checks, transports, the router and one route module per domain."""

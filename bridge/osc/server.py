@@ -1,0 +1,403 @@
+"""OSC transports: UDP and TCP listeners that only receive, validate the source and enqueue.
+
+One thread reads UDP, one selector thread serves every TCP connection (OSC 1.0 length-prefixed
+or OSC 1.1 SLIP framing, detected per connection), and one dispatcher thread hands packets to
+the router, so no request ever runs on a network thread and no client can block another.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import queue
+import selectors
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable
+
+from bridge.errors import MalformedPacket
+from bridge.osc.packets import encode_message
+from bridge.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SLIP_END, SLIP_ESC, SLIP_ESC_END, SLIP_ESC_ESC = 0xC0, 0xDB, 0xDC, 0xDD
+INBOX_SIZE = 10_000
+TCP_OUTBOX_LIMIT = 4 << 20  # a client that reads nothing is dropped past this
+
+
+class Peer:
+    """Where replies to one request go."""
+
+    name = "?"
+
+    def send(self, address: str, *args: object) -> None:
+        raise NotImplementedError
+
+
+class UdpPeer(Peer):
+    """Replies go to the sender's IP at the reply port, from the server socket."""
+
+    def __init__(self, sock: socket.socket, address: tuple[str, int], reply_port: int):
+        self._sock = sock
+        self.host = address[0]
+        self._target = (address[0], reply_port)
+        self.name = f"udp {address[0]}:{address[1]}"
+
+    def send(self, address: str, *args: object) -> None:
+        try:
+            self._sock.sendto(encode_message(address, args), self._target)
+        except OSError as err:
+            log.debug("reply to %s failed: %s", self.name, err)
+
+
+class TcpPeer(Peer):
+    """Replies go back on the same connection, framed as the client framed its requests."""
+
+    def __init__(self, connection: _TcpConnection):
+        self._connection = connection
+        self.host = connection.host
+        self.name = f"tcp {connection.host}:{connection.port}"
+
+    def send(self, address: str, *args: object) -> None:
+        self._connection.queue_reply(encode_message(address, args))
+
+
+class _RateLimiter:
+    """A token bucket per client address."""
+
+    def __init__(self, per_second: float):
+        self._rate = per_second
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self.dropped = 0
+
+    def allow(self, host: str) -> bool:
+        now = time.monotonic()
+        tokens, then = self._buckets.get(host, (self._rate, now))
+        tokens = min(self._rate, tokens + (now - then) * self._rate)
+        if tokens < 1.0:
+            self._buckets[host] = (tokens, now)
+            self.dropped += 1
+            return False
+        self._buckets[host] = (tokens - 1.0, now)
+        return True
+
+
+class _TcpConnection:
+    def __init__(self, sock: socket.socket, address: tuple, server: OscServer):
+        self.sock = sock
+        self.host, self.port = address[0], address[1]
+        self.server = server
+        self.inbox = bytearray()
+        self.outbox = bytearray()
+        self.lock = threading.Lock()
+        self.slip: bool | None = None
+        self.last_active = time.monotonic()
+        self.closed = False
+        self.peer = TcpPeer(self)
+
+    def queue_reply(self, message: bytes) -> None:
+        frame = _slip_encode(message) if self.slip else struct.pack(">I", len(message)) + message
+        with self.lock:
+            if self.closed:
+                return
+            self.outbox += frame
+        self.server._wake()
+
+    def frames(self) -> list[bytes]:
+        """Cut complete frames out of the inbox; raise MalformedPacket if the stream is hopeless."""
+        limit = self.server.settings.packet_max_bytes
+        if self.slip is None and self.inbox:
+            self.slip = self.inbox[0] != 0x00  # a length prefix below 16 MiB starts with a zero byte
+        out = []
+        if self.slip:
+            while True:
+                end = self.inbox.find(SLIP_END)
+                if end < 0:
+                    if len(self.inbox) > limit:
+                        raise MalformedPacket(f"SLIP frame longer than {limit} bytes without an END byte")
+                    return out
+                frame = bytes(self.inbox[:end])
+                del self.inbox[: end + 1]
+                if frame:
+                    out.append(_slip_decode(frame))
+        while len(self.inbox) >= 4:
+            (size,) = struct.unpack_from(">I", self.inbox, 0)
+            if size > limit:
+                raise MalformedPacket(f"TCP frame of {size} bytes is over the {limit}-byte limit")
+            if len(self.inbox) < 4 + size:
+                break
+            frame = bytes(self.inbox[4 : 4 + size])
+            del self.inbox[: 4 + size]
+            if frame:
+                out.append(frame)
+        return out
+
+
+def _slip_encode(message: bytes) -> bytes:
+    body = message.replace(b"\xdb", b"\xdb\xdd").replace(b"\xc0", b"\xdb\xdc")
+    return b"\xc0" + body + b"\xc0"
+
+
+def _slip_decode(frame: bytes) -> bytes:
+    out = bytearray()
+    escaped = False
+    for byte in frame:
+        if escaped:
+            if byte not in (SLIP_ESC_END, SLIP_ESC_ESC):
+                raise MalformedPacket("invalid SLIP escape sequence")
+            out.append(SLIP_END if byte == SLIP_ESC_END else SLIP_ESC)
+            escaped = False
+        elif byte == SLIP_ESC:
+            escaped = True
+        else:
+            out.append(byte)
+    return bytes(out)
+
+
+class OscServer:
+    """Receives OSC over UDP and TCP on one port; ``handle(packet, peer)`` runs on one thread."""
+
+    def __init__(self, settings: Settings, handle: Callable[[bytes, Peer], None]):
+        self.settings = settings
+        self._handle = handle
+        self._allowed = [ipaddress.ip_network(a, strict=False) for a in settings.allow]
+        self._inbox: queue.Queue[tuple[bytes, Peer] | None] = queue.Queue(INBOX_SIZE)
+        self._limiter = _RateLimiter(settings.rate_limit_per_second)
+        self._connections: dict[socket.socket, _TcpConnection] = {}
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.udp: socket.socket | None = None
+        self.tcp: socket.socket | None = None
+        self.stats = {"received": 0, "refused": 0, "inbox_full": 0}
+
+    @property
+    def port(self) -> int:
+        assert self.udp is not None
+        return self.udp.getsockname()[1]
+
+    def start(self) -> None:
+        family = socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET
+        self.udp = socket.socket(family, socket.SOCK_DGRAM)
+        self.udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        self.udp.bind((self.settings.host, self.settings.port))
+        self.tcp = socket.socket(family, socket.SOCK_STREAM)
+        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self.tcp.bind((self.settings.host, self.udp.getsockname()[1]))
+        except OSError:
+            self.udp.close()
+            self.tcp.close()
+            raise
+        self.tcp.listen(128)
+        self.tcp.setblocking(False)
+        self.udp.settimeout(0.25)
+        self._selector.register(self.tcp, selectors.EVENT_READ)
+        self._selector.register(self._wake_r, selectors.EVENT_READ)
+        for target, name in ((self._udp_loop, "osc-udp"), (self._tcp_loop, "osc-tcp"), (self._dispatch_loop, "osc-dispatch")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        log.info("listening for OSC on %s port %d (UDP and TCP); replies to port %d",
+                 self.settings.host, self.port, self.settings.reply_port)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake()
+        try:
+            self._inbox.put_nowait(None)
+        except queue.Full:
+            pass
+        for thread in self._threads:
+            thread.join(timeout=2.0)
+        for connection in list(self._connections.values()):
+            self._flush_before_close(connection)
+        for sock in (self.udp, self.tcp, self._wake_r, self._wake_w, *self._connections):
+            if sock is not None:
+                sock.close()
+        self._connections.clear()
+
+    @staticmethod
+    def _flush_before_close(connection: _TcpConnection) -> None:
+        """Last replies (shutdown errors) still reach TCP clients; a stuck client gets 0.5 s."""
+        with connection.lock:
+            pending, connection.outbox = bytes(connection.outbox), bytearray()
+        if pending:
+            try:
+                connection.sock.settimeout(0.5)
+                connection.sock.sendall(pending)
+            except OSError:
+                pass
+
+    def _admit(self, host: str) -> bool:
+        """Source allowlist (beyond loopback) and per-client rate limit."""
+        if self._allowed:
+            ip = ipaddress.ip_address(host.split("%")[0])
+            if not ip.is_loopback and not any(ip in net for net in self._allowed):
+                self.stats["refused"] += 1
+                if self.stats["refused"] % 1000 == 1:
+                    log.warning("dropped a request from %s: not in the allow list (%d so far)", host, self.stats["refused"])
+                return False
+        if not self._limiter.allow(host):
+            if self._limiter.dropped % 1000 == 1:
+                log.warning("rate limit: dropped requests from %s (%d so far)", host, self._limiter.dropped)
+            return False
+        return True
+
+    def _enqueue(self, packet: bytes, peer: Peer) -> None:
+        self.stats["received"] += 1
+        try:
+            self._inbox.put_nowait((packet, peer))
+        except queue.Full:
+            self.stats["inbox_full"] += 1
+            if self.stats["inbox_full"] % 1000 == 1:
+                log.warning("request queue full: dropped %d requests so far", self.stats["inbox_full"])
+
+    def _udp_loop(self) -> None:
+        assert self.udp is not None
+        limit = self.settings.packet_max_bytes
+        while not self._stopping.is_set():
+            try:
+                data, address = self.udp.recvfrom(65536)
+            except TimeoutError:
+                continue
+            except OSError as err:
+                if self._stopping.is_set():
+                    return
+                log.warning("UDP receive failed: %s", err)  # e.g. ICMP port unreachable echoes
+                continue
+            if not self._admit(address[0]):
+                continue
+            peer = UdpPeer(self.udp, address, self.settings.reply_port)
+            if len(data) > limit:
+                peer.send("/continuo/error", "-", "packet_too_large",
+                          f"packet of {len(data)} bytes is over the {limit}-byte limit; send clips in chunks with /continuo/clip/append")
+                continue
+            self._enqueue(data, peer)
+
+    def _dispatch_loop(self) -> None:
+        while True:
+            item = self._inbox.get()
+            if item is None:
+                return
+            packet, peer = item
+            try:
+                self._handle(packet, peer)
+            except Exception:  # the router already answers; this guards the thread itself
+                log.exception("request from %s failed", peer.name)
+
+    def _wake(self) -> None:
+        try:
+            self._wake_w.send(b"\x00")
+        except OSError:
+            pass  # the wake socket is full or closed: the loop is awake or gone anyway
+
+    def _tcp_loop(self) -> None:
+        while not self._stopping.is_set():
+            for key, events in self._selector.select(timeout=1.0):
+                sock = key.fileobj
+                if sock is self.tcp:
+                    self._accept()
+                elif sock is self._wake_r:
+                    try:
+                        while self._wake_r.recv(4096):
+                            pass
+                    except BlockingIOError:
+                        pass
+                else:
+                    connection = self._connections.get(sock)
+                    if connection is None:
+                        continue
+                    if events & selectors.EVENT_READ:
+                        self._read(connection)
+                    if events & selectors.EVENT_WRITE and not connection.closed:
+                        self._flush(connection)
+            self._update_writers_and_idle()
+
+    def _accept(self) -> None:
+        assert self.tcp is not None
+        try:
+            sock, address = self.tcp.accept()
+        except (BlockingIOError, OSError):
+            return
+        if len(self._connections) >= self.settings.tcp_max_connections or not self._admit(address[0]):
+            log.warning("refused TCP client %s: %d connections open (limit %d) or not allowed",
+                        address[0], len(self._connections), self.settings.tcp_max_connections)
+            sock.close()
+            return
+        sock.setblocking(False)
+        connection = _TcpConnection(sock, address, self)
+        self._connections[sock] = connection
+        self._selector.register(sock, selectors.EVENT_READ)
+        log.debug("TCP client %s:%s connected", address[0], address[1])
+
+    def _read(self, connection: _TcpConnection) -> None:
+        try:
+            data = connection.sock.recv(65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._close(connection)
+            return
+        connection.last_active = time.monotonic()
+        connection.inbox += data
+        try:
+            frames = connection.frames()
+        except MalformedPacket as err:
+            connection.peer.send("/continuo/error", "-", err.code, f"{err}; closing the connection")
+            self._flush(connection)
+            self._close(connection)
+            return
+        for frame in frames:
+            if self._admit(connection.host):
+                self._enqueue(frame, connection.peer)
+
+    def _flush(self, connection: _TcpConnection) -> None:
+        with connection.lock:
+            if not connection.outbox:
+                return
+            try:
+                sent = connection.sock.send(connection.outbox)
+            except BlockingIOError:
+                sent = 0
+            except OSError:
+                sent = -1
+            if sent > 0:
+                del connection.outbox[:sent]
+            too_slow = len(connection.outbox) > TCP_OUTBOX_LIMIT
+        if sent < 0 or too_slow:
+            if too_slow:
+                log.warning("TCP client %s reads no replies; closing it", connection.host)
+            self._close(connection)
+
+    def _update_writers_and_idle(self) -> None:
+        now = time.monotonic()
+        for connection in list(self._connections.values()):
+            if now - connection.last_active > self.settings.tcp_idle_seconds:
+                log.info("closing idle TCP client %s", connection.host)
+                self._close(connection)
+                continue
+            with connection.lock:
+                wants = selectors.EVENT_READ | (selectors.EVENT_WRITE if connection.outbox else 0)
+            if self._selector.get_key(connection.sock).events != wants:
+                self._selector.modify(connection.sock, wants)
+
+    def _close(self, connection: _TcpConnection) -> None:
+        with connection.lock:
+            if connection.closed:
+                return
+            connection.closed = True
+        self._connections.pop(connection.sock, None)
+        try:
+            self._selector.unregister(connection.sock)
+        except (KeyError, ValueError):
+            pass
+        connection.sock.close()

@@ -65,7 +65,10 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     clips = {k: read_notes(getattr(args, k), f"--{k} file") for k in CLIP_KEYS if getattr(args, k)}
     request = JobSpec({**spec.values, **clips}).build(lambda name: ())
     started = time.perf_counter()
-    generator = load_generator(settings.model, device=settings.device)
+    try:
+        generator = load_generator(settings.model, device=settings.device)
+    except (ValueError, OSError) as err:
+        raise ContinuoError(str(err)) from None
     log.info("loaded %s on %s in %.2f s", generator.name, generator.device, time.perf_counter() - started)
     started = time.perf_counter()
     try:

@@ -47,13 +47,13 @@ class Client:
     """Sends requests and collects replies; ``transport`` is "udp" or "tcp" (OSC 1.0 or SLIP framing)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 7300, reply_port: int = 0,
-                 transport: str = "udp", slip: bool = False):
+                 transport: str = "udp", slip: bool = False, bind_host: str | None = None):
         self.host, self.port, self.transport, self.slip = host, port, transport, slip
         self.replies: queue.Queue[tuple[str, list]] = queue.Queue()
         self._closed = threading.Event()
         if transport == "udp":
             self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self._sock.bind((host, reply_port))
+            self._sock.bind((bind_host or host, reply_port))
             self.reply_port = self._sock.getsockname()[1]
         elif transport == "tcp":
             self._sock = socket.create_connection((host, port), timeout=5)

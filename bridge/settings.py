@@ -37,7 +37,9 @@ class Settings:
 
     host: str = _setting("127.0.0.1", "address to listen on (loopback unless you allow others)")
     port: int = _setting(7300, "OSC port, UDP and TCP (0: any free port)", min=0, max=65535)
-    reply_port: int = _setting(7301, "UDP port replies go to, on the sender's address", min=1, max=65535)
+    reply_port: int = _setting(
+        7301, "UDP port replies go to, on the sender's address (0: the port the request came from)", min=0, max=65535
+    )
     allow: tuple[str, ...] = _setting((), "client addresses or networks allowed when host is not loopback")
     output_dir: Path = _setting(Path(), "folder for MIDI results (default: the user data folder)")
     log_level: str = _setting("info", "log level: " + ", ".join(LOG_LEVELS), choices=LOG_LEVELS)
@@ -105,16 +107,23 @@ def _toml_value(value: Any) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _check(f: dataclasses.Field, value: Any) -> None:
+def _check(f: dataclasses.Field, value: Any, origin: str = "") -> None:
     meta = f.metadata
+    where = f" in {origin}" if origin else ""
     if "choices" in meta and value not in meta["choices"]:
-        raise ConfigError(f"{f.name} {value!r} is not one of: {', '.join(meta['choices'])}")
+        raise ConfigError(f"{f.name} {value!r}{where} is not one of: {', '.join(meta['choices'])}")
     if "min" in meta and not meta["min"] <= value <= meta["max"]:
-        raise ConfigError(f"{f.name} {value!r} is out of range: use {meta['min']} to {meta['max']}")
+        raise ConfigError(f"{f.name} {value!r}{where} is out of range: use {meta['min']} to {meta['max']}")
 
 
 def _coerce(f: dataclasses.Field, value: Any, origin: str) -> Any:
-    """Convert a TOML/env/flag value to the field's type, or say what is expected."""
+    """Convert a TOML/env/flag value to the field's type and check it, or say what is expected."""
+    converted = _convert(f, value, origin)
+    _check(f, converted, origin)
+    return converted
+
+
+def _convert(f: dataclasses.Field, value: Any, origin: str) -> Any:
     kind = f.type
     try:
         if kind == "int":

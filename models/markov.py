@@ -10,10 +10,12 @@ from pathlib import Path
 import numpy as np
 
 from models.api import METERS, PARTS, TASKS, ChordSpan, Note, ProgressFn, Request, Result
-from models.chords import (ChordError, detect_key, make_chord, parse_chord, parse_key, parse_progression,
+from models.chords import (detect_key, make_chord, parse_chord, parse_key, parse_progression,
                            recognise_chords)
 from models.markov_parts import MONOPHONIC, ChordTrack, PartWriter, tidy
 from models.markov_table import GENERATED_PARTS, STYLES, MarkovTable, Sampling
+
+__all__ = ["MarkovGenerator", "STYLES"]
 
 log = logging.getLogger(__name__)
 
@@ -235,10 +237,10 @@ class MarkovGenerator:
         if not request.infill_bars:
             raise ValueError("the infill task needs infill_bars: the 1-based bar numbers to rewrite, e.g. (3, 4)")
         bpb = request.beats_per_bar
-        bars = request.bars or max(_bars_spanned(source, bpb), max(request.infill_bars))
+        bars = request.bars or _bars_spanned(source, bpb)
         bad = [b for b in request.infill_bars if not 1 <= b <= bars]
         if bad:
-            raise ValueError(f"infill bars {bad} are outside the clip's bars 1-{bars}")
+            raise ValueError(f"infill bars {bad} are outside the clip's bars 1-{bars} (set bars to lengthen the clip)")
         role = request.parts[0]
         spans = self._chords_for(request, source, bars)
         targets = sorted({b - 1 for b in request.infill_bars})
@@ -304,5 +306,3 @@ def _onset_groups(notes: Sequence[Note], role: str) -> list[tuple[float, float, 
 def _key_name(key: tuple[int, str]) -> str:
     return make_chord(key[0], "maj").name + ("m" if key[1] == "minor" else "")
 
-
-__all__ = ["MarkovGenerator", "STYLES", "ChordError"]

@@ -12,7 +12,7 @@ import numpy as np
 from models.api import ChordSpan, Note
 from models.chords import Chord, parse_chord
 from models.markov_table import MarkovTable, Sampling, sample_index
-from models.markov_train import BAR_TICKS, duration_bucket
+from models.markov_train import pattern_key
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class PartWriter:
             return self._pad_rhythm(bar_start)
         bar_ticks = round(self.beats_per_bar * self.tpb)
         events = []
-        for offset in range(0, bar_ticks, BAR_TICKS):
+        for offset in range(0, bar_ticks, self.table.pattern_ticks[self.part]):
             index = self.table.next_pattern(self.part, self.style, self.state.previous_pattern, self.rng, self.sampling)
             self.state.previous_pattern = index
             events += [(bar_start + (offset + t) / self.tpb, d / self.tpb, k)
@@ -105,14 +105,17 @@ class PartWriter:
 
     def seed_pattern(self, notes: Sequence[Note], bar_start: float) -> None:
         """Continue the pattern chain from a given bar of existing notes (if that rhythm was learned)."""
+        if self.part not in self.table.pattern_index:
+            return  # pad rhythm follows the chords, it has no pattern chain
+        unit = self.table.pattern_ticks[self.part]
         groups: dict[int, list[Note]] = {}
         for note in notes:
             tick = round((note.start_beats - bar_start) * self.tpb)
-            if 0 <= tick < BAR_TICKS:
+            if 0 <= tick < round(self.beats_per_bar * self.tpb):
                 groups.setdefault(tick, []).append(note)
-        text = ";".join(f"{t},{duration_bucket(max(n.duration_beats for n in g) * self.tpb)},{min(len(g), 5)}"
-                        for t, g in sorted(groups.items()))
-        self.state.previous_pattern = self.table.pattern_index.get(self.part, {}).get(text)
+        last = max(groups, default=0) // unit * unit  # the last unit of the bar that holds notes
+        key = pattern_key(self.part, [(t - last, g) for t, g in sorted(groups.items()) if t >= last])
+        self.state.previous_pattern = self.table.pattern_index.get(self.part, {}).get(key)
 
     def seed_line(self, notes: Sequence[Note], chords: ChordTrack) -> None:
         """Continue the pitch chain from the last two notes of an existing line."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from models.chords import QUALITIES, Chord
-from models.markov_train import TABLE_VERSION, chord_contexts
+from models.markov_train import TABLE_VERSION, chain_contexts, chord_contexts, quality_class
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +68,14 @@ class MarkovTable:
                              "python -m models.markov_train")
         self.ticks_per_beat = int(data["ticks_per_beat"])
         self.songs = int(data["songs"])
+        self.pattern_ticks: dict[str, int] = {**data["pattern_ticks"], "pad": data["bar_ticks"]}
         self.patterns: dict[str, list[tuple[Event, ...]]] = {}
         self.pattern_counts: dict[str, np.ndarray] = {}
         self.pattern_index: dict[str, dict[str, int]] = {}
         self.pattern_next: dict[str, dict[int, tuple[np.ndarray, np.ndarray]]] = {}
         self.style_mask: dict[tuple[str, str], np.ndarray] = {}
         for part, counts in data["patterns"].items():
-            keys = [k for k in counts if k or part == "counter"]
+            keys = [k for k in counts if k]  # a requested part never sits out a whole bar
             self.pattern_index[part] = {k: i for i, k in enumerate(keys)}
             self.patterns[part] = [_parse_pattern(k) for k in keys]
             self.pattern_counts[part] = np.array([counts[k] for k in keys], dtype=float)
@@ -165,11 +166,9 @@ class MarkovTable:
 
     def pitch_class_weights(self, part: str, chord: Chord, history: list[int]) -> np.ndarray:
         """P(interval above the chord root) from the order-2 chain, interpolated with lower orders."""
-        from models.markov_train import _contexts, quality_class
-
         table = self.chain[part]
         probs = np.full(12, 1.0 / 12)
-        for context in reversed(_contexts(quality_class(chord), history)):  # shortest first
+        for context in reversed(chain_contexts(quality_class(chord), history)):  # shortest first
             if context in table:
                 vector, total = table[context]
                 weight = total / (total + 8.0)

@@ -16,17 +16,23 @@ from pathlib import Path
 import numpy as np
 
 from models.api import ChordSpan, Note
-from models.chords import QUALITIES, Chord, chord_at, chord_tone_ratio, make_chord, parse_chord
+from models.chords import Chord, chord_at, chord_tone_ratio, make_chord, parse_chord
 
 log = logging.getLogger(__name__)
 
 TICKS_PER_BEAT = 12
-BAR_TICKS = 48  # patterns are learned from 4-beat bars; other meters are mapped at sampling time
-DURATION_BUCKETS = (1, 2, 3, 4, 6, 8, 9, 12, 16, 18, 24, 36, 48, 72, 96)
+BAR_TICKS = 48  # learned from 4-beat bars; other meters are mapped at sampling time
+# Rhythm patterns span a bar for single lines and half a bar for keys/arp, whose comping is so
+# varied that whole-bar patterns repeat too rarely to be counted (a sixth of bars in the top 400).
+PATTERN_TICKS = {"melody": 48, "counter": 48, "bass": 48, "keys": 24, "arp": 24}
+DURATION_BUCKETS = {"melody": (3, 6, 12, 24, 48), "counter": (3, 6, 12, 24, 48), "bass": (3, 6, 12, 24, 48),
+                    "keys": (3, 12, 36), "arp": (3, 12, 36)}
+MAX_GROUP = 3  # onset groups of 3 or more notes are one class: "a chord"
 BASS_CEILING = 55  # a PIANO note below G3 that is the lowest sounding note is read as bass
 LEARNED_PARTS = ("melody", "counter", "bass", "keys", "arp")
 TABLE_VERSION = 1
-MAX_PATTERNS = 400
+MAX_PATTERNS = 1000
+MAX_SUCCESSORS = 25
 
 _POP909_QUALITY = {"maj": "maj", "min": "min", "7": "7", "maj7": "maj7", "min7": "min7", "dim": "dim",
                    "dim7": "dim7", "aug": "aug", "hdim7": "m7b5", "sus2": "sus2", "sus4": "sus4",
@@ -58,10 +64,16 @@ def quality_class(chord: Chord) -> str:
     return "sus"
 
 
-def duration_bucket(ticks: float) -> int:
-    """Nearest bucket (log scale) of a duration in ticks."""
+def duration_bucket(part: str, ticks: float) -> int:
+    """Nearest duration bucket (log scale) of ``part`` for a duration in ticks."""
     ticks = max(ticks, 1.0)
-    return min(DURATION_BUCKETS, key=lambda b: abs(np.log(b / ticks)))
+    return min(DURATION_BUCKETS[part], key=lambda b: abs(np.log(b / ticks)))
+
+
+def pattern_key(part: str, groups: Sequence[tuple[int, Sequence[Note]]]) -> str:
+    """Text key of a rhythm pattern: 'tick,duration,size;...' from (tick in unit, onset group) pairs."""
+    return ";".join(f"{t},{duration_bucket(part, max(n.duration_beats for n in g) * TICKS_PER_BEAT)},"
+                    f"{min(len(g), MAX_GROUP)}" for t, g in groups)
 
 
 def pop909_chord(label: str) -> Chord:
@@ -194,19 +206,18 @@ class _Counts:
         for note in notes:
             groups[round(note.start_beats * TICKS_PER_BEAT)].append(note)
         previous_pattern = None
+        unit = PATTERN_TICKS[part]
         for bar_start in song.bar_starts:
-            first, last = bar_start * TICKS_PER_BEAT, (bar_start + 4) * TICKS_PER_BEAT
-            events = [(t - first, groups[t]) for t in range(first, last) if t in groups]
-            if arp and (len(events) < 4 or any(len(g) > 1 for _, g in events)):
-                previous_pattern = None
-                continue
-            pattern = ";".join(
-                f"{t},{duration_bucket(max(n.duration_beats for n in g) * TICKS_PER_BEAT)},{min(len(g), 5)}"
-                for t, g in events)
-            self.patterns[part][pattern] += 1
-            if previous_pattern is not None:
-                self.pattern_next[part][previous_pattern][pattern] += 1
-            previous_pattern = pattern
+            for first in range(bar_start * TICKS_PER_BEAT, (bar_start + 4) * TICKS_PER_BEAT, unit):
+                events = [(t - first, groups[t]) for t in range(first, first + unit) if t in groups]
+                if arp and (len(events) < unit // 12 or any(len(g) > 1 for _, g in events)):
+                    previous_pattern = None
+                    continue
+                pattern = pattern_key(part, events)
+                self.patterns[part][pattern] += 1
+                if previous_pattern is not None:
+                    self.pattern_next[part][previous_pattern][pattern] += 1
+                previous_pattern = pattern
         history: list[int] = []
         previous_pitch = None
         for tick in sorted(groups):
@@ -229,7 +240,7 @@ class _Counts:
             note = group[0]
             token = (note.pitch - chord.root) % 12
             q = quality_class(chord)
-            for context in _contexts(q, history):
+            for context in chain_contexts(q, history):
                 self.chain[part][context][token] += 1
             if previous_pitch is not None and abs(note.pitch - previous_pitch) <= 24:
                 self.motion[part][note.pitch - previous_pitch] += 1
@@ -256,13 +267,14 @@ class _Counts:
     def table(self, songs: int) -> dict:
         patterns = {part: dict(counts.most_common(MAX_PATTERNS)) for part, counts in self.patterns.items()}
         pattern_next = {
-            part: {prev: {nxt: c for nxt, c in nexts.most_common(40) if nxt in patterns[part]}
+            part: {prev: {nxt: c for nxt, c in nexts.most_common(MAX_SUCCESSORS) if nxt in patterns[part]}
                    for prev, nexts in table.items() if prev in patterns[part]}
             for part, table in self.pattern_next.items()}
         return {
             "version": TABLE_VERSION,
             "ticks_per_beat": TICKS_PER_BEAT,
             "bar_ticks": BAR_TICKS,
+            "pattern_ticks": PATTERN_TICKS,
             "songs": songs,
             "patterns": patterns,
             "pattern_next": pattern_next,
@@ -279,7 +291,7 @@ class _Counts:
         }
 
 
-def _contexts(q: str, history: Sequence[int]) -> list[str]:
+def chain_contexts(q: str, history: Sequence[int]) -> list[str]:
     """Back-off contexts of the pitch chain, longest first: 'maj|4,7', 'maj|7', 'maj|'."""
     out = [f"{q}|"]
     if history:

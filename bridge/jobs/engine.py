@@ -96,6 +96,8 @@ class JobEngine:
         self.model_name = settings.model
         self.device = settings.device
         self.worker_restarts = 0
+        self._started_at = 0.0
+        self._backoff = 0.0
 
     # -- public API, called from network threads ---------------------------------------------
 
@@ -196,7 +198,11 @@ class JobEngine:
     def _drain_idle(self) -> None:
         """Between jobs: take load notices, notice a dead worker."""
         if self._conn is None or self._process is None or not self._process.is_alive():
-            if not self._stopping:
+            # a worker that dies at start (a broken install) is retried with growing pauses
+            if not self._stopping and time.monotonic() - self._started_at > self._backoff:
+                self._backoff = min(self._backoff * 2 + 1.0, 30.0)
+                log.warning("the model worker is not running; starting it again")
+                self.worker_restarts += 1
                 self._start_worker()
             return
         while self._conn.poll():
@@ -254,6 +260,7 @@ class JobEngine:
     def _on_message(self, message: tuple, job: Job | None) -> None:
         kind = message[0]
         if kind == "loaded":
+            self._backoff = 0.0
             self.model_state, self.model_name, self.device = "ready", message[1], message[2]
             log.info("model %s ready on %s", message[1], message[2])
             return
@@ -301,6 +308,7 @@ class JobEngine:
         child.close()
         self._conn = parent
         self.model_state = "loading"
+        self._started_at = time.monotonic()
         self._conn.send(("load",))
         log.info("model worker started (pid %d)", self._process.pid)
 

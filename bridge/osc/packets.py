@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import struct
 from collections.abc import Iterator, Sequence
 
@@ -102,8 +101,6 @@ def encode_message(address: str, args: Sequence[object]) -> bytes:
     """Build a message with ints as 'i', floats as 'f', text as 's', True/False as T/F."""
     builder = OscMessageBuilder(address)
     for arg in args:
-        if isinstance(arg, float) and not math.isfinite(arg):
-            arg = 0.0
         builder.add_arg(arg)
     return builder.build().dgram
 

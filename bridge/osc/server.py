@@ -43,7 +43,7 @@ class UdpPeer(Peer):
     def __init__(self, sock: socket.socket, address: tuple[str, int], reply_port: int):
         self._sock = sock
         self.host = address[0]
-        self._target = (address[0], reply_port)
+        self._target = (address[0], reply_port or address[1])
         self.name = f"udp {address[0]}:{address[1]}"
 
     def send(self, address: str, *args: object) -> None:
@@ -110,7 +110,8 @@ class _TcpConnection:
         """Cut complete frames out of the inbox; raise MalformedPacket if the stream is hopeless."""
         limit = self.server.settings.packet_max_bytes
         if self.slip is None and self.inbox:
-            self.slip = self.inbox[0] != 0x00  # a length prefix below 16 MiB starts with a zero byte
+            # SLIP frames start with END or the message itself; anything else is a length prefix
+            self.slip = self.inbox[0] in (SLIP_END, ord("/"), ord("#"))
         out = []
         if self.slip:
             while True:
@@ -183,19 +184,14 @@ class OscServer:
         return self.udp.getsockname()[1]
 
     def start(self) -> None:
-        family = socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET
-        self.udp = socket.socket(family, socket.SOCK_DGRAM)
-        self.udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        self.udp.bind((self.settings.host, self.settings.port))
-        self.tcp = socket.socket(family, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            self.tcp.bind((self.settings.host, self.udp.getsockname()[1]))
-        except OSError:
-            self.udp.close()
-            self.tcp.close()
-            raise
-        self.tcp.listen(128)
+        # with port 0 the UDP port is picked first; TCP may find it taken, so pick again
+        for attempt in range(50 if self.settings.port == 0 else 1):
+            try:
+                self._bind()
+                break
+            except OSError:
+                if attempt == 49 or self.settings.port != 0:
+                    raise
         self.tcp.setblocking(False)
         self.udp.settimeout(0.25)
         self._selector.register(self.tcp, selectors.EVENT_READ)
@@ -206,6 +202,22 @@ class OscServer:
             self._threads.append(thread)
         log.info("listening for OSC on %s port %d (UDP and TCP); replies to port %d",
                  self.settings.host, self.port, self.settings.reply_port)
+
+    def _bind(self) -> None:
+        family = socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET
+        udp = socket.socket(family, socket.SOCK_DGRAM)
+        tcp = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+            udp.bind((self.settings.host, self.settings.port))
+            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            tcp.bind((self.settings.host, udp.getsockname()[1]))
+            tcp.listen(128)
+        except OSError:
+            udp.close()
+            tcp.close()
+            raise
+        self.udp, self.tcp = udp, tcp
 
     def stop(self) -> None:
         self._stopping.set()

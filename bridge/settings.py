@@ -54,7 +54,7 @@ class Settings:
     tcp_max_connections: int = _setting(64, "TCP clients connected at once", min=1, max=4096)
     tcp_idle_seconds: float = _setting(600.0, "a silent TCP client is closed after this", min=1.0, max=86400.0)
     rate_limit_per_second: float = _setting(
-        2000.0, "requests per second per client address; more are dropped and counted", min=1.0, max=1e6
+        10_000.0, "requests per second per client address; more are dropped and counted", min=1.0, max=1e6
     )
     max_clips: int = _setting(256, "clips kept in memory at most", min=1, max=100_000)
     max_clip_notes: int = _setting(20_000, "notes one clip may hold", min=1, max=1_000_000)

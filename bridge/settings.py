@@ -17,6 +17,7 @@ from bridge.errors import ConfigError
 
 ENV_PREFIX = "CONTINUO_"
 LOG_LEVELS = ("debug", "info", "warning", "error")
+MIDI_BACKENDS = ("auto", "jack", "alsa", "coremidi", "winmm", "none")
 
 
 def default_output_dir() -> Path:
@@ -58,6 +59,42 @@ class Settings:
     )
     max_clips: int = _setting(256, "clips kept in memory at most", min=1, max=100_000)
     max_clip_notes: int = _setting(20_000, "notes one clip may hold", min=1, max=1_000_000)
+    kept_results: int = _setting(32, "finished jobs kept in memory for /continuo/play", min=1, max=10_000)
+    # MIDI (docs/midi.md)
+    midi_backend: str = _setting(
+        "auto", "MIDI system: auto (JACK when a server runs, else ALSA; CoreMIDI; Windows MM), "
+        "jack, alsa, coremidi, winmm, or none (OSC only)", choices=MIDI_BACKENDS
+    )
+    midi_virtual: str = _setting(
+        "auto", "create virtual ports (yes), open existing ports by name (no: Windows, loopMIDI), "
+        "or auto (no on Windows, yes elsewhere)", choices=("auto", "yes", "no")
+    )
+    midi_client_name: str = _setting("continuo", "MIDI client name other programs see")
+    midi_in_port: str = _setting("continuo in", "input port name: clips, clock and the trigger come in here")
+    midi_out_port: str = _setting("continuo out", "output port name: every part, one channel per part")
+    midi_port_per_part: str = _setting(
+        "no", "yes: also one output port per part, named '<midi_out_port> <part>'", choices=("no", "yes")
+    )
+    midi_part_channels: tuple[str, ...] = _setting(
+        (), "part=channel (1-16) overrides for playback, e.g. bass=2 (default: melody=1 counter=2 "
+        "keys=3 bass=4 pad=5 arp=6 drums=10)"
+    )
+    midi_roles: tuple[str, ...] = _setting(
+        ("1=melody", "2=chords", "3=bass", "4=source"),
+        "channel=role for capture; roles: melody, chords, bass, source (other channels are ignored)",
+    )
+    midi_control_channel: int = _setting(16, "channel (1-16) of the trigger; never captured", min=1, max=16)
+    midi_trigger: str = _setting("note:36", "what starts a job from the capture: note:N, cc:N or none")
+    midi_capture_bars: int = _setting(4, "bars kept by clock-synced capture and used by the trigger", min=1, max=64)
+    midi_sync: str = _setting(
+        "auto", "playback timing: clock (follow MIDI clock), free (midi_tempo), auto (clock when one runs)",
+        choices=("auto", "clock", "free"),
+    )
+    midi_playback: str = _setting("loop", "play results once or loop them", choices=("loop", "once"))
+    midi_tempo: float = _setting(120.0, "tempo without MIDI clock: free capture and triggered jobs", min=20.0, max=400.0)
+    midi_max_input_per_second: int = _setting(
+        5000, "incoming MIDI messages per second; more are dropped and logged", min=10, max=1_000_000
+    )
 
     def __post_init__(self) -> None:
         if self.output_dir == Path():

@@ -168,10 +168,9 @@ class OscServer:
         self._inbox: queue.Queue[tuple[bytes, Peer] | None] = queue.Queue(INBOX_SIZE)
         self._limiter = _RateLimiter(settings.rate_limit_per_second)
         self._connections: dict[socket.socket, _TcpConnection] = {}
-        self._selector = selectors.DefaultSelector()
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
+        self._selector: selectors.BaseSelector | None = None
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self.udp: socket.socket | None = None
@@ -192,6 +191,10 @@ class OscServer:
             except OSError:
                 if attempt == 49 or self.settings.port != 0:
                     raise
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
         self.tcp.setblocking(False)
         self.udp.settimeout(0.25)
         self._selector.register(self.tcp, selectors.EVENT_READ)
@@ -307,7 +310,7 @@ class OscServer:
     def _wake(self) -> None:
         try:
             self._wake_w.send(b"\x00")
-        except OSError:
+        except (OSError, AttributeError):
             pass  # the wake socket is full or closed: the loop is awake or gone anyway
 
     def _tcp_loop(self) -> None:

@@ -11,8 +11,11 @@ from bridge import __version__
 from bridge.clips import ClipStore
 from bridge.errors import ConfigError
 from bridge.jobs.engine import JobEngine
+from bridge.jobs.finished import ResultStore
 from bridge.jobs.worker import Loader, load_default
-from bridge.osc import routes_clip, routes_job, routes_server
+from bridge.midi.connection import PortFactory
+from bridge.midi.service import MidiService
+from bridge.osc import routes_clip, routes_job, routes_midi, routes_server
 from bridge.osc.router import Router
 from bridge.osc.server import OscServer
 from bridge.settings import Settings
@@ -23,11 +26,14 @@ log = logging.getLogger(__name__)
 class App:
     """The running daemon. ``start`` returns once the ports are bound and ping is answered."""
 
-    def __init__(self, settings: Settings, loader: Loader = load_default):
+    def __init__(self, settings: Settings, loader: Loader = load_default, midi_ports: PortFactory | None = None):
         self.settings = settings
         self.clips = ClipStore(settings.max_clips, settings.max_clip_notes)
+        self.results = ResultStore(settings.kept_results)
         self.engine = JobEngine(settings, loader)
-        self.router = Router([*routes_server.routes(self), *routes_clip.routes(self), *routes_job.routes(self)])
+        self.midi = MidiService(settings, self.clips, midi_ports)
+        self.router = Router([*routes_server.routes(self), *routes_clip.routes(self), *routes_job.routes(self),
+                              *routes_midi.routes(self)])
         self.osc = OscServer(settings, self.router.handle_packet)
         self._counts = {"done": 0, "failed": 0}
         self._counts_lock = threading.Lock()
@@ -66,6 +72,7 @@ class App:
                 "is another continuo running? choose another with --port"
             ) from err
         self.engine.start()
+        self.midi.start()
         log.info("continuo %s ready; results go to %s", __version__, output)
 
     def stop(self) -> None:
@@ -74,6 +81,7 @@ class App:
             return
         self._stopped.set()
         log.info("stopping")
+        self.midi.stop()
         self.engine.stop()
         self.osc.stop()
         log.info("stopped")

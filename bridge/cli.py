@@ -15,7 +15,7 @@ from bridge.settings import LOG_LEVELS, Settings, load_settings
 log = logging.getLogger("continuo")
 
 SETTING_FLAGS = ("host", "port", "reply_port", "allow", "output_dir", "log_level", "model", "device",
-                 "queue_size", "job_timeout_seconds")
+                 "queue_size", "job_timeout_seconds", "midi_backend")
 
 
 def _add_settings_flags(parser: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
@@ -61,6 +61,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     settings = _settings(args, names)
     _configure_logging(settings.log_level)
     given = {k: getattr(args, k) for k in KEYS if k not in CLIP_KEYS and getattr(args, k) is not None}
+    if given.get("play", "no") != "no":
+        raise ContinuoError("--play needs the daemon's MIDI ports: run `continuo serve` and send "
+                            "/continuo/generate ... play loop (see docs/midi.md)")
     spec = parse_mapping(given)
     clips = {k: read_notes(getattr(args, k), f"--{k} file") for k in CLIP_KEYS if getattr(args, k)}
     request = JobSpec({**spec.values, **clips}).build(lambda name: ())

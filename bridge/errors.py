@@ -76,3 +76,27 @@ class PortError(ContinuoError, OSError):
 
 class RateLimited(ContinuoError, RuntimeError):
     code = "rate_limited"
+
+
+class PresetError(ConfigError):
+    """A render preset that cannot be used: unknown key, effect or parameter, bad value."""
+
+    code = "bad_preset"
+
+
+class PluginLoadError(ContinuoError, ImportError):
+    """An audio plugin (VST3, Audio Unit) that is missing or fails to load."""
+
+    code = "plugin_load"
+
+
+class SoundfontError(ContinuoError, FileNotFoundError):
+    """No usable SoundFont, or no synthesizer library to play one."""
+
+    code = "soundfont"
+
+
+class RenderError(ContinuoError, RuntimeError):
+    """Rendering audio failed (an instrument crashed, hung, or produced no audio)."""
+
+    code = "render_failed"

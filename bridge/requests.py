@@ -45,7 +45,10 @@ KEYS: dict[str, Key] = {k.name: k for k in (
     Key("variations", "int", "how many different results", 1, 16),
     Key("infill_bars", "bars", "bars to rewrite for infill, e.g. 3,4 or 3-6"),
     Key("output", "name", "MIDI file name in the output folder (default: job name and time)"),
+    Key("play", "choice", "play the result on the MIDI outputs as soon as it is ready: no, once or loop "
+        "(daemon only; see docs/midi.md)", choices=("no", "once", "loop")),
 )}
+NOT_MODEL_KEYS = ("output", "play")  # keys for the bridge, not passed to the model
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class JobSpec:
     values: Mapping[str, object]
 
     def build(self, resolve_clip: Callable[[str], tuple[Note, ...]]) -> Request:
-        fields = {k: v for k, v in self.values.items() if k != "output" and KEYS[k].kind != "clip"}
+        fields = {k: v for k, v in self.values.items() if k not in NOT_MODEL_KEYS and KEYS[k].kind != "clip"}
         for key in CLIP_KEYS:
             if key in self.values:
                 value = self.values[key]
@@ -68,6 +71,10 @@ class JobSpec:
     def output(self) -> str | None:
         value = self.values.get("output")
         return None if value is None else str(value)
+
+    @property
+    def play(self) -> str:
+        return str(self.values.get("play", "no"))
 
 
 def _as_int(key: Key, value: object) -> int:

@@ -59,6 +59,12 @@ class Settings:
     )
     max_clips: int = _setting(256, "clips kept in memory at most", min=1, max=100_000)
     max_clip_notes: int = _setting(20_000, "notes one clip may hold", min=1, max=1_000_000)
+    soundfont: str = _setting("", "SoundFont (.sf2/.sf3) for rendering stems (empty: search the usual folders)")
+    render_preset: str = _setting("default", "render preset: a name in presets/ or a TOML file (see docs/render.md)")
+    render_jobs: int = _setting(0, "processes rendering parts in parallel (0: one per CPU core)", min=0, max=256)
+    render_timeout_seconds: float = _setting(
+        300.0, "a render running longer is stopped (its instruments are killed)", min=1.0, max=86400.0
+    )
     kept_results: int = _setting(32, "finished jobs kept in memory for /continuo/play", min=1, max=10_000)
     # MIDI (docs/midi.md)
     midi_backend: str = _setting(

@@ -22,7 +22,9 @@ def free_port() -> int:
 
 
 def make_settings(tmp_path: Path, **overrides) -> Settings:
-    flags = {"port": 0, "reply_port": 0, "output_dir": tmp_path / "out", "log_level": "info", **overrides}
+    # MIDI off unless a test asks for it: apps must not open real ports on the developer's machine
+    flags = {"port": 0, "reply_port": 0, "output_dir": tmp_path / "out", "log_level": "info",
+             "midi_backend": "none", **overrides}
     return load_settings(env={}, flags=flags)
 
 

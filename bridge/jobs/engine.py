@@ -175,10 +175,8 @@ class JobEngine:
         self._start_worker()
         while True:
             with self._cond:
-                while not self._queue and not self._stopping:
+                if not self._queue and not self._stopping:
                     self._cond.wait(timeout=0.2)
-                    if not self._queue:
-                        break
                 if self._stopping:
                     return
                 job = self._queue.popleft() if self._queue else None

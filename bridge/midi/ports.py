@@ -1,12 +1,19 @@
-"""MIDI backends and ports as mido + python-rtmidi see them, with the reason when one is unusable."""
+"""MIDI backends and ports as mido + python-rtmidi see them (with the reason when unusable); port classes."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+import sys
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+
+import mido
+import mido.ports
+
+from bridge.errors import PortError
 
 log = logging.getLogger(__name__)
 
@@ -77,3 +84,114 @@ def _probe_backends() -> list[BackendInfo]:
             info.fix = _HINTS.get(api_name, "check the MIDI system of this computer")
         infos.append(info)
     return infos
+
+
+# -- opening ports ---------------------------------------------------------------------------------
+
+InputCallback = Callable[[list[int], float], None]  # raw bytes of one message, perf_counter time
+
+_APIS = {"jack": "UNIX_JACK", "alsa": "LINUX_ALSA", "coremidi": "MACOSX_CORE", "winmm": "WINDOWS_MM"}
+
+
+class RtMidiInput(mido.ports.BaseInput):
+    """A python-rtmidi input that hands raw bytes and their arrival time to ``callback``."""
+
+    def _open(self, api: int, client_name: str, virtual: bool, callback: InputCallback, **kwargs) -> None:
+        import rtmidi
+
+        self._rt = rtmidi.MidiIn(rtapi=api, name=client_name)
+        self._rt.ignore_types(sysex=False, timing=False, active_sense=True)  # SysEx is logged, then dropped
+        _open_rt(self._rt, self.name, virtual)
+        self._rt.set_callback(lambda event, data: callback(event[0], time.perf_counter()))
+
+    def _close(self) -> None:
+        self._rt.cancel_callback()
+        self._rt.close_port()
+        self._rt.delete()
+
+
+class RtMidiOutput(mido.ports.BaseOutput):
+    """A python-rtmidi output port."""
+
+    def _open(self, api: int, client_name: str, virtual: bool, **kwargs) -> None:
+        import rtmidi
+
+        self._rt = rtmidi.MidiOut(rtapi=api, name=client_name)
+        _open_rt(self._rt, self.name, virtual)
+
+    def _send(self, message: mido.Message) -> None:
+        self._rt.send_message(message.bytes())
+
+    def _close(self) -> None:
+        self._rt.close_port()
+        self._rt.delete()
+
+
+def _open_rt(rt, name: str, virtual: bool) -> None:
+    if virtual:
+        rt.open_virtual_port(name)
+        return
+    names = rt.get_ports()
+    matches = [i for i, n in enumerate(names) if n == name or n.startswith(name + " ") or n.endswith(":" + name)]
+    if not matches:
+        raise PortError(f"no MIDI port named {name!r} (ports: {', '.join(names) or 'none'}); "
+                        "create it first (loopMIDI on Windows) or fix midi_in_port/midi_out_port")
+    rt.open_port(matches[0])
+
+
+class RtMidiFactory:
+    """Opens continuo's ports on one python-rtmidi API; also lists the ports for health checks."""
+
+    def __init__(self, api_name: str, client_name: str):
+        import rtmidi
+
+        self.api_name = api_name
+        self.client_name = client_name
+        self._api = getattr(rtmidi, "API_" + _APIS[api_name])
+        with _quiet_stderr():
+            self._probe_in = rtmidi.MidiIn(rtapi=self._api, name=client_name + "-watch")
+            self._probe_out = rtmidi.MidiOut(rtapi=self._api, name=client_name + "-watch")
+
+    def open_input(self, name: str, virtual: bool, callback: InputCallback) -> mido.ports.BaseInput:
+        return RtMidiInput(name, api=self._api, client_name=self.client_name, virtual=virtual, callback=callback)
+
+    def open_output(self, name: str, virtual: bool) -> mido.ports.BaseOutput:
+        return RtMidiOutput(name, api=self._api, client_name=self.client_name, virtual=virtual)
+
+    def input_names(self) -> list[str]:
+        return list(self._probe_in.get_ports())
+
+    def output_names(self) -> list[str]:
+        return list(self._probe_out.get_ports())
+
+    def close(self) -> None:
+        self._probe_in.delete()
+        self._probe_out.delete()
+
+
+def choose_backend(setting: str, platform: str = sys.platform) -> tuple[str | None, str]:
+    """The API to use for ``midi_backend``, or None and the reason why MIDI is off (OSC still works)."""
+    if setting == "none":
+        return None, "MIDI is off (midi_backend = none)"
+    infos = {info.api: info for info in list_backends()}
+    if setting != "auto":
+        info = next((i for i in infos.values() if _api_key(i) == setting), None)
+        if info is None:
+            return None, (f"this python-rtmidi has no {setting} support (it has: "
+                          f"{', '.join(_api_key(i) for i in infos.values()) or 'none'}); choose another midi_backend")
+        if not info.usable:
+            return None, f"{setting} is not available: {info.error}; fix: {info.fix}"
+        return setting, ""
+    order = {"darwin": ["coremidi"], "win32": ["winmm"]}.get(platform, ["jack", "alsa"])
+    reasons = []
+    for key in order:
+        info = next((i for i in infos.values() if _api_key(i) == key), None)
+        if info is not None and info.usable:
+            return key, ""
+        reasons.append(f"{key}: {info.error + '; fix: ' + info.fix if info else 'not built into python-rtmidi'}")
+    return None, "no MIDI system is available (" + " | ".join(reasons) + ")"
+
+
+def _api_key(info: BackendInfo) -> str:
+    constant = info.name.rpartition("/")[2]
+    return next((key for key, value in _APIS.items() if value == constant), constant.lower())

@@ -2,51 +2,75 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
-from bridge.errors import ContinuoError
+from bridge.errors import ContinuoError, InvalidRequest
 from bridge.jobs.engine import Job
 from bridge.jobs.results import notes_messages, result_stem, save_results
 from bridge.osc.args import name_arg
 from bridge.osc.router import Route, send_error
 from bridge.osc.server import Peer
-from bridge.requests import KEYS, parse_pairs
+from bridge.requests import KEYS, JobSpec, parse_pairs
 from models.api import Result
 
 if TYPE_CHECKING:
     from bridge.app import App
 
+log = logging.getLogger(__name__)
+
 GENERATE_USAGE = "<job name> key value key value ... (or <job name> '{JSON object}')"
 
 
-def routes(app: App) -> list[Route]:
+def start_job(app: App, peer: Peer, job_id: str, spec: JobSpec) -> None:
+    """Submit a generate job whose replies go to ``peer``; its results are kept for /continuo/play."""
     settings = app.settings
+    request = spec.build(app.clips.get)
+    stem = result_stem(job_id, spec.output)
 
+    if spec.play != "no":
+        app.midi.check_playable()
+
+    def on_result(job: Job, results: list[Result]) -> None:
+        app.results.put(job.id, results)
+        if spec.play != "no":
+            try:  # first: the sooner it is scheduled, the sooner the next bar line it can catch
+                app.midi.play(job.id, results[0], loop=spec.play == "loop")
+            except ContinuoError as err:  # the job still ends with done: one ending per job
+                log.warning("job %s cannot play: %s", job.id, err)
+        paths = save_results(results, stem, settings.output_dir, title=job.id)
+        for chunk in notes_messages(job.id, results, settings.reply_max_bytes):
+            peer.send("/continuo/notes", *chunk)
+        peer.send("/continuo/done", job.id, *(str(p) for p in paths))
+        app.count("done")
+
+    def on_error(job: Job, error: ContinuoError) -> None:
+        send_error(peer, job.id, error)
+        app.count("failed")
+
+    def on_progress(job: Job, fraction: float) -> None:
+        peer.send("/continuo/progress", job.id, round(fraction, 3))
+
+    job = Job(job_id, request, on_result, on_error, on_progress)
+    app.engine.submit(job, on_accepted=lambda: peer.send("/continuo/accepted", job_id))
+
+
+def routes(app: App) -> list[Route]:
     def generate(peer: Peer, args: list) -> None:
         job_id = name_arg(args, 0, "job name", GENERATE_USAGE)
-        spec = parse_pairs(args[1:])
-        request = spec.build(app.clips.get)
-        stem = result_stem(job_id, spec.output)
-
-        def on_result(job: Job, results: list[Result]) -> None:
-            paths = save_results(results, stem, settings.output_dir, title=job.id)
-            for chunk in notes_messages(job.id, results, settings.reply_max_bytes):
-                peer.send("/continuo/notes", *chunk)
-            peer.send("/continuo/done", job.id, *(str(p) for p in paths))
-            app.count("done")
-
-        def on_error(job: Job, error: ContinuoError) -> None:
-            send_error(peer, job.id, error)
-            app.count("failed")
-
-        def on_progress(job: Job, fraction: float) -> None:
-            peer.send("/continuo/progress", job.id, round(fraction, 3))
-
-        job = Job(job_id, request, on_result, on_error, on_progress)
-        app.engine.submit(job, on_accepted=lambda: peer.send("/continuo/accepted", job_id))
+        start_job(app, peer, job_id, parse_pairs(args[1:]))
 
     def cancel(peer: Peer, args: list) -> None:
-        app.engine.cancel(name_arg(args, 0, "job name", "<job name>"))
+        job_id = name_arg(args, 0, "job name", "<job name>")
+        playing = app.midi.player.status()[0] == job_id
+        if playing:
+            app.midi.stop_playback(f"job {job_id} cancelled")
+            peer.send("/continuo/stopped", job_id)
+        try:
+            app.engine.cancel(job_id)
+        except InvalidRequest:
+            if not playing:
+                raise
 
     keys = ", ".join(KEYS)
     return [
@@ -60,6 +84,7 @@ def routes(app: App) -> list[Route]:
             job_arg=True,
         ),
         Route("/continuo/cancel", cancel, "<job name>",
-              "the job ends with /continuo/error <job> cancelled ...",
-              "bad_request: no such job queued or running", job_arg=True),
+              "the job ends with /continuo/error <job> cancelled ...; a job playing on MIDI stops "
+              "(note-offs, All Notes Off) and answers /continuo/stopped <job>",
+              "bad_request: no such job queued, running or playing", job_arg=True),
     ]

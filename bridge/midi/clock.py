@@ -1,0 +1,136 @@
+"""Follows incoming MIDI clock (24 ppqn), Start, Continue, Stop and Song Position: beats ↔ wall-clock time."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+PPQN = 24
+TICKS_PER_SIXTEENTH = 6
+FIT_TICKS = 24  # one beat of ticks for the line fit: smooths the jitter of drivers that deliver in blocks
+GAP_SECONDS = 0.5  # a longer silence between ticks restarts the tempo estimate
+PRESENT_SECONDS = 1.0
+
+
+class ClockFollower:
+    """Song position and tempo from MIDI clock; times are ``time.perf_counter()`` seconds.
+
+    Positions count from the song start, so bar lines fall on multiples of the bar length.
+    """
+
+    def __init__(self, fallback_bpm: float = 120.0):
+        self.fallback_bpm = fallback_bpm
+        self.running = False
+        self._next_tick = 0  # song position (in ticks) the next pulse marks
+        self._ticks: deque[tuple[int, float]] = deque(maxlen=FIT_TICKS)
+        self._fit: tuple[float, float] | None = None  # t = offset + seconds_per_tick * tick
+        self._last_pulse = -1e9
+        self._bpm = 0.0
+        self._warned_unstarted = False
+        self._lock = threading.Lock()
+        self.listeners: list[Callable[[str, float], None]] = []  # (event, position_beats)
+
+    # -- input, from the MIDI input thread ---------------------------------------------------
+
+    def on_message(self, kind: str, when: float, value: int = 0) -> None:
+        """Feed one real-time or song-position message: clock, start, continue, stop, songpos."""
+        event = None
+        with self._lock:
+            if kind == "clock":
+                self._pulse(when)
+            elif kind == "start":
+                self.running, self._next_tick, event = True, 0, "start"
+                self._ticks.clear()
+            elif kind == "continue":
+                self.running, event = True, "continue"
+                self._ticks.clear()
+            elif kind == "stop":
+                self.running, event = False, "stop"
+            elif kind == "songpos":
+                if self.running:
+                    log.info("MIDI clock: Song Position Pointer while playing; jumping to it")
+                    self._ticks.clear()
+                self._next_tick, event = value * TICKS_PER_SIXTEENTH, "position"
+            position = self._next_tick / PPQN
+        if event:
+            for listener in list(self.listeners):
+                listener(event, position)
+
+    def _pulse(self, when: float) -> None:
+        if when - self._last_pulse > GAP_SECONDS:
+            self._ticks.clear()
+        self._last_pulse = when
+        if not self.running:
+            if not self._warned_unstarted:
+                log.info("MIDI clock without Start: used for tempo only until Start or Continue")
+                self._warned_unstarted = True
+            # keep a tempo estimate for a later start, with positions that are only relative
+            self._ticks.append((len(self._ticks) and self._ticks[-1][0] + 1, when))
+        else:
+            self._warned_unstarted = False
+            self._ticks.append((self._next_tick, when))
+            self._next_tick += 1
+        self._refit()
+
+    def _refit(self) -> None:
+        n = len(self._ticks)
+        if n < 2:
+            self._fit = None if n == 0 or not self.running else self._fit_one()
+            return
+        mean_x = sum(x for x, _ in self._ticks) / n
+        mean_t = sum(t for _, t in self._ticks) / n
+        sxx = sum((x - mean_x) ** 2 for x, _ in self._ticks)
+        slope = sum((x - mean_x) * (t - mean_t) for x, t in self._ticks) / sxx
+        if slope <= 0:
+            return
+        self._bpm = 60.0 / (slope * PPQN)
+        if self.running:
+            self._fit = (mean_t - slope * mean_x, slope)
+
+    def _fit_one(self) -> tuple[float, float]:
+        tick, when = self._ticks[-1]
+        slope = self._seconds_per_tick()
+        return when - slope * tick, slope
+
+    def _seconds_per_tick(self) -> float:
+        return 60.0 / ((self._bpm or self.fallback_bpm) * PPQN)
+
+    # -- queries, from any thread -------------------------------------------------------------
+
+    @property
+    def bpm(self) -> float:
+        """Tempo measured from the clock, or 0 before two pulses arrived."""
+        with self._lock:
+            return round(self._bpm, 3)
+
+    def present(self, now: float) -> bool:
+        """True while clock pulses keep arriving."""
+        with self._lock:
+            return now - self._last_pulse < PRESENT_SECONDS
+
+    def position_beats(self) -> float:
+        """Song position of the next pulse (where a Stop left it or Song Position moved it)."""
+        with self._lock:
+            return self._next_tick / PPQN
+
+    def beat_at(self, when: float) -> float | None:
+        """Song position at ``when``, or None while the transport is stopped or no pulse came yet."""
+        with self._lock:
+            if not self.running or self._fit is None:
+                return None
+            offset, slope = self._fit
+            beat = (when - offset) / slope / PPQN
+            # never run more than a pulse past the last one: a frozen clock freezes the position
+            return min(beat, self._next_tick / PPQN)
+
+    def time_of(self, beat: float) -> float | None:
+        """Wall-clock time at which song position ``beat`` is expected, or None when stopped."""
+        with self._lock:
+            if not self.running or self._fit is None:
+                return None
+            offset, slope = self._fit
+            return offset + slope * beat * PPQN

@@ -1,0 +1,173 @@
+"""The scheduler thread: sends MIDI at scheduled times, tracks sounding notes, never leaves one hanging."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+
+import mido
+
+log = logging.getLogger(__name__)
+
+SPIN_SECONDS = 0.0015  # wake this much early, then spin: a timed wait alone overshoots by 0.1-2 ms
+IDLE_SECONDS = 0.02  # the feeder is asked for new events at least this often
+ALL_NOTES_OFF = 123
+
+# (when in perf_counter seconds, order at equal times, port key, message or None for "release all")
+Event = tuple[float, int, str, mido.Message | None]
+Feeder = Callable[[float], Iterable[Event]]
+Sender = Callable[[str, mido.Message], None]
+
+
+class Scheduler:
+    """One thread that sends every outgoing message at its time; ``panic`` silences everything at once."""
+
+    def __init__(self, send: Sender, feeder: Feeder | None = None, keep_errors: int = 100_000):
+        self._send_raw = send
+        self.feeder = feeder
+        self._heap: list[tuple[float, int, int, int, str, mido.Message | None]] = []
+        self._seq = itertools.count()
+        self._epoch = 0
+        self._cond = threading.Condition()
+        self._send_lock = threading.Lock()
+        self._sounding: Counter[tuple[str, int, int]] = Counter()  # (port, channel, note) → count
+        self._used: set[tuple[str, int]] = set()  # (port, channel) sent on since the last release
+        self.errors: deque[float] = deque(maxlen=keep_errors)  # sent minus scheduled, seconds
+        self.sent = 0
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    # -- control, from any thread ---------------------------------------------------------------
+
+    def start(self) -> None:
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="midi-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread; every sounding note gets its note-off first."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        self.panic("shutdown")
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+
+    def schedule(self, events: Iterable[Event]) -> None:
+        with self._cond:
+            self._push(events)
+            self._cond.notify_all()
+
+    def wake(self) -> None:
+        """Ask the feeder again now (a new playback starts)."""
+        with self._cond:
+            self._cond.notify_all()
+
+    def panic(self, reason: str) -> None:
+        """Drop everything pending; note-offs for sounding notes and All Notes Off on used channels."""
+        with self._cond:
+            self._heap.clear()
+            self._epoch += 1
+            self._cond.notify_all()
+        with self._send_lock:
+            count = sum(self._sounding.values())
+            self._release()
+        log.info("MIDI output silenced (%s): %d sounding note(s) ended", reason, count)
+
+    def forget_port(self, port: str) -> None:
+        """A port vanished: its notes cannot be ended there any more."""
+        with self._send_lock:
+            for key in [k for k in self._sounding if k[0] == port]:
+                del self._sounding[key]
+            self._used = {u for u in self._used if u[0] != port}
+
+    @property
+    def sounding(self) -> int:
+        with self._send_lock:
+            return sum(self._sounding.values())
+
+    # -- the thread -------------------------------------------------------------------------------
+
+    def _push(self, events: Iterable[Event]) -> None:
+        for when, order, port, message in events:
+            heapq.heappush(self._heap, (when, order, next(self._seq), self._epoch, port, message))
+
+    def _run(self) -> None:
+        while True:
+            try:
+                if self._step():
+                    return
+            except Exception:  # the thread must survive anything; a crash must not leave notes on
+                log.exception("MIDI scheduler failed; silencing the output and going on")
+                self.panic("scheduler error")
+                time.sleep(0.05)
+
+    def _step(self) -> bool:
+        feeder = self.feeder
+        if feeder is not None:
+            events = list(feeder(time.perf_counter()))
+            if events:
+                with self._cond:
+                    self._push(events)
+        with self._cond:
+            if self._stopping:
+                return True
+            if not self._heap:
+                self._cond.wait(IDLE_SECONDS)
+                return False
+            delay = self._heap[0][0] - time.perf_counter()
+            if delay > SPIN_SECONDS:
+                self._cond.wait(min(delay - SPIN_SECONDS, IDLE_SECONDS))
+                return False
+            entry = heapq.heappop(self._heap)
+        when, _, _, epoch, port, message = entry
+        while time.perf_counter() < when:
+            pass
+        with self._send_lock:
+            if epoch != self._epoch:  # a panic came while this one waited
+                return False
+            if message is None:
+                self._release()
+            else:
+                self._deliver(port, message)
+            self.errors.append(time.perf_counter() - when)
+        return False
+
+    # -- sending, under the send lock ----------------------------------------------------------
+
+    def _deliver(self, port: str, message: mido.Message) -> None:
+        if message.type == "note_on" and message.velocity > 0:
+            key = (port, message.channel, message.note)
+            if self._sounding[key]:  # retrigger: end the sounding one so every on has its off
+                self._out(port, mido.Message("note_off", channel=message.channel, note=message.note))
+            self._sounding[key] += 1
+            self._used.add((port, message.channel))
+        elif message.type in ("note_off", "note_on"):
+            key = (port, message.channel, message.note)
+            if not self._sounding[key]:
+                del self._sounding[key]
+                return
+            self._sounding[key] -= 1
+            if self._sounding[key]:
+                return
+            del self._sounding[key]
+        elif hasattr(message, "channel"):
+            self._used.add((port, message.channel))
+        self._out(port, message)
+
+    def _release(self) -> None:
+        for port, channel, note in list(self._sounding):
+            self._out(port, mido.Message("note_off", channel=channel, note=note))
+        for port, channel in sorted(self._used):
+            self._out(port, mido.Message("control_change", channel=channel, control=ALL_NOTES_OFF, value=0))
+        self._sounding.clear()
+        self._used.clear()
+
+    def _out(self, port: str, message: mido.Message) -> None:
+        self._send_raw(port, message)
+        self.sent += 1

@@ -1,0 +1,261 @@
+"""The MIDI side of the daemon: ports, input thread, clock, capture, trigger, scheduler and player."""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable
+
+import mido
+
+from bridge.clips import ClipStore
+from bridge.errors import InvalidRequest, PortError
+from bridge.midi.capture import Recorder, Take
+from bridge.midi.clock import ClockFollower
+from bridge.midi.connection import MAIN, PortFactory, PortManager
+from bridge.midi.decode import DropLog, MidiDecoder
+from bridge.midi.mapping import midi_config
+from bridge.midi.player import Player, Playback, playback_events
+from bridge.midi.scheduler import ALL_NOTES_OFF, Scheduler
+from bridge.settings import Settings
+from models.api import PARTS, Result
+
+log = logging.getLogger(__name__)
+
+INPUT_QUEUE = 10_000
+TRANSPORT = {"clock", "start", "continue", "stop", "songpos"}
+
+
+class MidiService:
+    """Owns every MIDI thread. Construction opens nothing; ``start`` opens ports when it can."""
+
+    def __init__(self, settings: Settings, clips: ClipStore, factory: PortFactory | None = None):
+        self.settings = settings
+        self.config = midi_config(settings)
+        self.clips = clips
+        self._factory = factory
+        self.drops = DropLog()
+        self.decoder = MidiDecoder(self.drops)
+        self.clock = ClockFollower(self.config.tempo)
+        self.recorder = Recorder(self.config.roles, self.drops)
+        self.ports: PortManager | None = None
+        self.scheduler = Scheduler(self._send)
+        self.player = Player(self.scheduler, self.clock)
+        self.clock.listeners.append(self._on_transport)
+        self.on_trigger: Callable[[], None] = lambda: log.info("MIDI trigger: nothing is wired to it")
+        self.state = "off"
+        self.reason = "not started"
+        self.beats_per_bar = 4.0  # of capture; set from the meter of triggered jobs
+        self._inbox: queue.Queue = queue.Queue(INPUT_QUEUE)
+        self._window = (0.0, 0)  # flood control: second started, messages in it
+        self._offset = 0.0  # capture timeline = song beats + offset: song jumps never overlap earlier bars
+        self._last_timeline = 0.0
+        self._last_take = Take()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the ports if a MIDI system is there; otherwise log why (OSC keeps working)."""
+        factory = self._factory
+        if factory is None:
+            from bridge.midi.ports import RtMidiFactory, choose_backend
+
+            api, why = choose_backend(self.settings.midi_backend)
+            if api is None:
+                self.state, self.reason = "off", why
+                log.warning("MIDI is off: %s. OSC works without it; see docs/midi.md", why)
+                return
+            try:
+                factory = RtMidiFactory(api, self.config.client_name)
+            except Exception as err:  # rtmidi raises SystemError subclasses when the system is missing
+                self.state, self.reason = "off", f"{api}: {err}"
+                log.warning("MIDI is off: %s. OSC works without it; see docs/midi.md", self.reason)
+                return
+        self.ports = PortManager(self.config, factory, self._receive, self._on_lost, self._on_restored)
+        self._thread = threading.Thread(target=self._read_loop, name="midi-input", daemon=True)
+        self._thread.start()
+        self.scheduler.start()
+        try:
+            self.ports.open(list(PARTS))
+            self.state, self.reason = "on", ""
+        except PortError as err:
+            self.state, self.reason = "waiting", str(err)
+            log.warning("MIDI ports not open yet (%s); retrying every second. OSC works meanwhile", err)
+
+    def stop(self) -> None:
+        """Silence every note, then close threads and ports. Safe to call twice."""
+        if self.ports is None:
+            return
+        self.player.stop("shutdown")
+        self.scheduler.stop()
+        self._inbox.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+        self.ports.close()
+        self.ports = None
+        self.state, self.reason = "off", "stopped"
+
+    def status(self) -> dict[str, object]:
+        ports = self.ports
+        job, variation = self.player.status()
+        return {
+            "midi": ports.state if ports else self.state,
+            "midi_problem": (ports.problem if ports else self.reason) or "",
+            "clock": "running" if self.clock.running else ("present" if self.clock.present(time.perf_counter())
+                                                           else "none"),
+            "clock_bpm": self.clock.bpm,
+            "position_beats": round(self.clock.position_beats(), 3),
+            "armed": self.recorder.armed or "",
+            "playing": job,
+            "playing_variation": variation,
+            "sounding": self.scheduler.sounding,
+            "midi_dropped": sum(self.drops.counts.values()),
+        }
+
+    # -- output ----------------------------------------------------------------------------------
+
+    def _send(self, key: str, message: mido.Message) -> None:
+        if self.ports is not None:
+            self.ports.send(key, message)
+
+    def _route(self, part: str) -> tuple[str, int] | None:
+        channel = self.config.part_channels.get(part)
+        if channel is None:
+            return None
+        return (part if self.config.port_per_part else MAIN), channel
+
+    def _on_lost(self, reason: str) -> None:
+        self.player.stop(f"port lost: {reason}")
+        if self.ports is not None:
+            for key in self.ports.output_keys(list(PARTS)):
+                self.scheduler.forget_port(key)
+
+    def _on_restored(self) -> None:
+        # whatever the far side still holds from before the loss ends now
+        events = [(0.0, 0, key, mido.Message("control_change", channel=channel, control=ALL_NOTES_OFF, value=0))
+                  for part, channel in self.config.part_channels.items()
+                  for key in [part if self.config.port_per_part else MAIN]]
+        self.scheduler.schedule(events)
+
+    # -- playback --------------------------------------------------------------------------------
+
+    def check_playable(self) -> None:
+        """Raise InvalidRequest (saying why) when nothing can be played."""
+        if self.ports is None:
+            raise InvalidRequest(f"MIDI is off ({self.reason}); see docs/midi.md to set it up")
+
+    def play(self, job: str, result: Result, variation: int = 1, loop: bool | None = None) -> str:
+        """Play ``result``; returns when it starts ("on the next bar line", "now", ...)."""
+        self.check_playable()
+        synced = self.config.sync == "clock" or (
+            self.config.sync == "auto" and (self.clock.running or self.clock.present(time.perf_counter())))
+        playback = Playback(
+            job, variation, playback_events(result, self._route),
+            length_beats=result.bars * result.meter[0] * 4.0 / result.meter[1],
+            beats_per_bar=result.meter[0] * 4.0 / result.meter[1],
+            loop=self.config.loop if loop is None else loop, synced=synced, bpm=result.tempo,
+        )
+        return self.player.play(playback)
+
+    def stop_playback(self, reason: str = "stop") -> None:
+        self.player.stop(reason)
+
+    # -- capture ---------------------------------------------------------------------------------
+
+    def _now_beat(self, when: float) -> tuple[float, bool]:
+        """Capture time of ``when``: (timeline beats, True) under running clock, else (free beats, False)."""
+        song = self.clock.beat_at(when)
+        if song is not None:
+            self._last_timeline = song + self._offset
+            return self._last_timeline, True
+        return when * self.config.tempo / 60.0, False  # a take without clock starts at its first note
+
+    def arm(self, name: str) -> None:
+        self.recorder.arm(name, synced=self.clock.beat_at(time.perf_counter()) is not None)
+
+    def stop_capture(self) -> tuple[str, dict[str, int]]:
+        """Store the armed take as clips ``name`` (every note) and ``name-<role>``; return their sizes."""
+        beat, _ = self._now_beat(time.perf_counter())
+        ended = self.recorder.stop(beat, self.beats_per_bar)
+        if ended is None:
+            raise InvalidRequest("nothing is armed; send /continuo/midi/arm <clip> first")
+        name, take = ended
+        self._last_take = take
+        return name, self.store_take(name, take)
+
+    def capture(self) -> Take:
+        """What the trigger uses: the last bars under running clock, else the last armed take."""
+        beat, synced = self._now_beat(time.perf_counter())
+        if synced:
+            take = self.recorder.last_bars(beat, self.config.capture_bars, self.beats_per_bar)
+            if take.roles:
+                return take
+        return self._last_take
+
+    def store_take(self, name: str, take: Take) -> dict[str, int]:
+        sizes = {name: self.clips.set(name, take.notes)}
+        for role, notes in take.roles.items():
+            sizes[f"{name}-{role}"] = self.clips.set(f"{name}-{role}", notes)
+        return sizes
+
+    # -- input -----------------------------------------------------------------------------------
+
+    def _receive(self, data: list[int], when: float) -> None:
+        """The backend's callback thread: count, enqueue, return."""
+        start, count = self._window
+        if when - start >= 1.0:
+            start, count = when, 0
+        count += 1
+        self._window = (start, count)
+        if count > self.config.max_input_per_second:
+            self.drops.drop("input flood", f"over midi_max_input_per_second ({self.config.max_input_per_second})")
+            return
+        try:
+            self._inbox.put_nowait((data, when))
+        except queue.Full:
+            self.drops.drop("input queue full")
+
+    def feed(self, data: list[int], when: float | None = None) -> None:
+        """Hand raw bytes to the input path as the backend would (tests, benches)."""
+        self._receive(list(data), time.perf_counter() if when is None else when)
+
+    def _read_loop(self) -> None:
+        while True:
+            item = self._inbox.get()
+            if item is None:
+                return
+            try:
+                for message in self.decoder.feed(item[0]):
+                    self.handle(message, item[1])
+            except Exception:  # bad input must never kill the input thread
+                log.exception("MIDI input %r could not be handled; dropped", item[0][:16])
+
+    def handle(self, message: mido.Message, when: float) -> None:
+        kind = message.type
+        if kind in TRANSPORT:
+            self.clock.on_message(kind, when, getattr(message, "pos", 0))
+            return
+        if kind not in ("note_on", "note_off", "control_change"):
+            return
+        if message.channel == self.config.control_channel:
+            if self.config.trigger.matches(message):
+                log.info("MIDI trigger received")
+                self.on_trigger()
+            return
+        if kind == "control_change":
+            return
+        beat, synced = self._now_beat(when)
+        if kind == "note_on" and message.velocity > 0:
+            self.recorder.note_on(message.channel, message.note, message.velocity, beat, synced)
+        else:
+            self.recorder.note_off(message.channel, message.note, beat)
+
+    def _on_transport(self, event: str, position: float) -> None:
+        if event in ("start", "position"):
+            # keep the capture timeline going forward in whole bars across song jumps
+            gap = self._last_timeline - position
+            self._offset = max(self._offset, math.ceil(gap / self.beats_per_bar - 1e-9) * self.beats_per_bar)

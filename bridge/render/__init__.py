@@ -1,0 +1,1 @@
+"""Audio stems: instruments, effect chains from presets, mixing, loudness and file output."""

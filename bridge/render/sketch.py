@@ -1,0 +1,142 @@
+"""The built-in "sketch" instruments: band-limited wavetable oscillators with envelopes, shaped by pedalboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pedalboard
+
+from bridge.render.song import Part
+
+TABLE_SIZE = 2048
+MAX_HARMONICS = 64
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A sketch voice: a spectrum, an envelope (seconds; ``sustain`` 0..1) and a tone-shaping chain."""
+
+    spectrum: str  # sine, saw, square, triangle, keys, organ
+    attack: float
+    decay: float
+    sustain: float
+    release: float
+    cutoff_hz: float
+    detune_cents: float = 0.0  # a second oscillator this far up, for width
+    chorus: bool = False
+    level: float = 0.5
+
+
+VOICES: dict[str, Voice] = {
+    "keys": Voice("keys", 0.004, 1.6, 0.0, 0.25, 6000),
+    "pluck": Voice("triangle", 0.002, 0.5, 0.0, 0.2, 4500),
+    "organ": Voice("organ", 0.01, 0.1, 0.9, 0.08, 5000, level=0.3),
+    "bass": Voice("saw", 0.005, 0.4, 0.6, 0.08, 900, level=0.6),
+    "strings": Voice("saw", 0.12, 0.3, 0.8, 0.4, 3500, detune_cents=6, chorus=True, level=0.3),
+    "lead": Voice("saw", 0.01, 0.2, 0.7, 0.12, 3200, level=0.35),
+    "flute": Voice("sine", 0.04, 0.2, 0.85, 0.12, 5000, level=0.5),
+    "reed": Voice("square", 0.03, 0.2, 0.8, 0.1, 2800, level=0.35),
+    "pad": Voice("saw", 0.35, 0.5, 0.8, 0.9, 2200, detune_cents=8, chorus=True, level=0.25),
+    "kit": Voice("sine", 0, 0, 0, 0, 0),  # drums: see bridge.render.kit
+}
+
+# General MIDI program families (eight programs each) -> sketch voice
+_FAMILIES = ("keys", "pluck", "organ", "pluck", "bass", "strings", "strings", "lead",
+             "reed", "flute", "lead", "pad", "pad", "pluck", "pluck", "pad")
+
+
+def voice_for_program(program: int, is_drum: bool) -> str:
+    """The sketch voice that stands in for a General MIDI program."""
+    if is_drum:
+        return "kit"
+    if program == 46:  # orchestral harp sits among the strings but is plucked
+        return "pluck"
+    return _FAMILIES[max(0, min(127, program)) // 8]
+
+
+class SketchSynth:
+    """Renders parts with one voice each; keeps its wavetables between parts."""
+
+    def __init__(self, sample_rate: int):
+        self.sample_rate = sample_rate
+        self._tables: dict[tuple[str, int], np.ndarray] = {}
+
+    def render(self, part: Part, voice_name: str, frames: int) -> np.ndarray:
+        """``part`` as mono float32 audio of exactly ``frames`` samples (shape (1, frames))."""
+        if voice_name == "kit":
+            from bridge.render.kit import render_kit
+
+            return render_kit(part, self.sample_rate, frames)
+        voice = VOICES[voice_name]
+        out = np.zeros(frames, dtype=np.float64)
+        for start, duration, pitch, velocity in part.notes:
+            self._add_note(out, voice, start, duration, int(pitch), int(velocity))
+        chain = [pedalboard.LowpassFilter(cutoff_frequency_hz=voice.cutoff_hz)]
+        if voice.chorus:
+            chain.append(pedalboard.Chorus(rate_hz=0.4, depth=0.2, centre_delay_ms=8.0, mix=0.35))
+        audio = out.astype(np.float32)[None, :]
+        return pedalboard.Pedalboard(chain)(audio, self.sample_rate)
+
+    def _add_note(self, out: np.ndarray, voice: Voice, start: float, duration: float, pitch: int,
+                  velocity: int) -> None:
+        sr = self.sample_rate
+        first = int(round(start * sr))
+        held = max(1, int(round(duration * sr)))
+        length = min(held + int(voice.release * sr * 5), len(out) - first)  # release fades to -43 dB
+        if length <= 0:
+            return
+        freq = 440.0 * 2.0 ** ((pitch - 69) / 12.0)
+        n = np.arange(length, dtype=np.float64)
+        wave = self._oscillator(voice.spectrum, freq, n)
+        if voice.detune_cents:
+            wave = 0.5 * (wave + self._oscillator(voice.spectrum, freq * 2 ** (voice.detune_cents / 1200), n))
+        amplitude = voice.level * (velocity / 127.0) ** 1.5
+        out[first:first + length] += amplitude * wave * self._envelope(voice, n, held, freq)
+
+    def _oscillator(self, spectrum: str, freq: float, n: np.ndarray) -> np.ndarray:
+        harmonics = int(max(1, min(MAX_HARMONICS, (self.sample_rate / 2) // freq)))
+        table = self._table(spectrum, harmonics)
+        position = (n * (freq * TABLE_SIZE / self.sample_rate)) % TABLE_SIZE
+        index = position.astype(np.int64)
+        frac = position - index
+        return table[index] * (1 - frac) + table[index + 1] * frac
+
+    def _table(self, spectrum: str, harmonics: int) -> np.ndarray:
+        key = (spectrum, harmonics)
+        if key not in self._tables:
+            amps = _spectrum(spectrum, np.arange(1, harmonics + 1, dtype=np.float64))
+            phase = np.arange(TABLE_SIZE + 1) / TABLE_SIZE  # one guard sample for interpolation
+            table = np.sin(2 * np.pi * np.outer(phase, np.arange(1, harmonics + 1))) @ amps
+            self._tables[key] = table / max(1e-9, np.abs(table).max())
+        return self._tables[key]
+
+    def _envelope(self, voice: Voice, n: np.ndarray, held: int, freq: float) -> np.ndarray:
+        sr = self.sample_rate
+        attack = max(1.0, voice.attack * sr)
+        decay = voice.decay * sr
+        if voice.sustain == 0.0:
+            decay *= min(2.0, max(0.35, 220.0 / freq) ** 0.5)  # low notes ring longer, like strings
+        env = np.minimum(1.0, (n + 1) / attack)
+        after = np.maximum(0.0, n - attack)
+        env *= voice.sustain + (1 - voice.sustain) * np.exp(-after / max(1.0, decay))
+        level_at_release = env[min(held, len(env)) - 1]
+        released = n >= held
+        env[released] = level_at_release * np.exp(-(n[released] - held) / max(1.0, voice.release * sr))
+        return env
+
+
+def _spectrum(name: str, k: np.ndarray) -> np.ndarray:
+    """Harmonic amplitudes (k = 1, 2, ...) of a wavetable."""
+    if name == "saw":
+        return 1.0 / k
+    if name == "square":
+        return np.where(k % 2 == 1, 1.0 / k, 0.0)
+    if name == "triangle":
+        return np.where(k % 2 == 1, (-1.0) ** ((k - 1) // 2) / k**2, 0.0)
+    if name == "keys":
+        return np.where(k <= 8, 1.0 / k**1.6, 0.0)
+    if name == "organ":  # drawbars 8', 4', 2 2/3', 2', 1 3/5', 1'
+        drawbars = {1: 1.0, 2: 0.8, 3: 0.6, 4: 0.4, 6: 0.3, 8: 0.2}
+        return np.array([drawbars.get(int(h), 0.0) for h in k])
+    return (k == 1).astype(np.float64)  # sine

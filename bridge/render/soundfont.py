@@ -1,0 +1,143 @@
+"""SoundFont instruments: find a .sf2/.sf3 file and play a part through FluidSynth, offline."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from bridge.errors import SoundfontError
+from bridge.render.song import Part
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".sf2", ".sf3")
+PREFERRED = ("default-GM.sf2", "FluidR3_GM.sf2", "GeneralUser GS v1.471.sf2", "TimGM6mb.sf2",
+             "MuseScore_General.sf3", "FluidR3Mono_GM.sf3")
+GAIN = 0.5
+INSTALL_HINT = ("install one (Debian/Ubuntu: apt install timgm6mb-soundfont or fluid-soundfont-gm; "
+                "macOS: put a .sf2 in ~/Library/Audio/Sounds/Banks), set soundfont in the config or preset, "
+                "or use instrument = \"sketch\"")
+
+
+def soundfont_dirs() -> tuple[Path, ...]:
+    """The usual places SoundFonts are installed, most specific first."""
+    home = Path.home()
+    dirs = [home / ".local/share/soundfonts", home / ".local/share/sounds/sf2", home / ".fluidsynth",
+            Path("/usr/share/sounds/sf2"), Path("/usr/share/sounds/sf3"), Path("/usr/share/soundfonts"),
+            Path("/usr/local/share/soundfonts"), Path("/opt/homebrew/share/soundfonts")]
+    if sys.platform == "darwin":
+        dirs[:0] = [home / "Library/Audio/Sounds/Banks", Path("/Library/Audio/Sounds/Banks")]
+    if sys.platform == "win32":
+        dirs[:0] = [home / "soundfonts", Path("C:/soundfonts")]
+    return tuple(dirs)
+
+
+def find_soundfont(wanted: str = "", dirs: tuple[Path, ...] | None = None) -> Path | None:
+    """The SoundFont ``wanted`` names (a path or a file name in the usual folders), or the best one installed.
+
+    Returns None when ``wanted`` is empty and none is installed; raises SoundfontError when ``wanted``
+    names a file that is not there.
+    """
+    dirs = soundfont_dirs() if dirs is None else dirs
+    if wanted:
+        path = Path(os.path.expanduser(wanted))
+        if path.is_file():
+            return path
+        for folder in dirs:
+            if (folder / wanted).is_file():
+                return folder / wanted
+        raise SoundfontError(f"SoundFont {wanted!r} not found (looked in {', '.join(map(str, dirs))}); "
+                             "give its full path in the soundfont setting or preset")
+    found = [p for folder in dirs if folder.is_dir() for p in sorted(folder.iterdir())
+             if p.suffix.lower() in SUFFIXES and p.is_file()]
+    for name in PREFERRED:
+        for path in found:
+            if path.name == name:
+                return path
+    return found[0] if found else None
+
+
+def require_soundfont(wanted: str = "", dirs: tuple[Path, ...] | None = None) -> Path:
+    path = find_soundfont(wanted, dirs)
+    if path is None:
+        searched = ", ".join(str(d) for d in (soundfont_dirs() if dirs is None else dirs))
+        raise SoundfontError(f"no SoundFont (.sf2/.sf3) found in {searched}; {INSTALL_HINT}")
+    return path
+
+
+class SoundfontSynth:
+    """A FluidSynth instance for one part: a fresh one per part keeps renders bit-identical.
+
+    (A reused instance keeps voice state between parts; loading is cheap because FluidSynth shares
+    sample data between instances in a process.)
+    """
+
+    def __init__(self, path: Path, sample_rate: int):
+        try:
+            import fluidsynth
+        except ImportError as err:  # the binding is installed but libfluidsynth is not
+            raise SoundfontError(
+                "SoundFont rendering needs the FluidSynth library (Debian/Ubuntu: apt install libfluidsynth3; "
+                f"macOS: brew install fluid-synth), or use instrument = \"sketch\" ({err})"
+            ) from err
+        self.path = path
+        self.sample_rate = sample_rate
+        # FluidSynth's own reverb and chorus are off: effects come from the preset, so stems stay dry
+        self._fs = fluidsynth.Synth(gain=GAIN, samplerate=sample_rate, **{
+            "synth.reverb.active": 0, "synth.chorus.active": 0, "synth.cpu-cores": 1, "synth.polyphony": 512})
+        self._sfid = self._fs.sfload(str(path))
+        if self._sfid < 0:
+            self._fs.delete()
+            raise SoundfontError(f"SoundFont {path} could not be loaded (is it a valid .sf2/.sf3 file?)")
+        self._write = fluidsynth._fl.fluid_synth_write_float
+        self._write.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+                                ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+        self._write.restype = ctypes.c_int
+
+    def render(self, part: Part, frames: int, program: int | None = None) -> np.ndarray:
+        """``part`` as stereo float32 audio of exactly ``frames`` samples (shape (2, frames))."""
+        fs, sr, channel = self._fs, self.sample_rate, part.channel
+        fs.system_reset()
+        bank = 128 if part.is_drum else 0
+        preset = part.program if program is None else program
+        if fs.program_select(channel, self._sfid, bank, 0 if part.is_drum else preset) < 0:
+            log.warning("%s has no program %d in bank %d; using program 0", self.path, preset, bank)
+            fs.program_select(channel, self._sfid, bank, 0)
+        events = []  # (frame, order, kind, a, b): note-offs before note-ons on the same frame
+        for start, duration, pitch, velocity in part.notes:
+            events.append((int(round(start * sr)), 1, "on", int(pitch), int(velocity)))
+            events.append((int(round((start + duration) * sr)), 0, "off", int(pitch), 0))
+        events += [(int(round(t * sr)), 0, "cc", number, value) for t, number, value in part.controls]
+        events += [(int(round(t * sr)), 0, "bend", value, 0) for t, value in part.bends]
+        events.sort(key=lambda e: (e[0], e[1]))
+        left = np.zeros(frames, dtype=np.float32)
+        right = np.zeros(frames, dtype=np.float32)
+        position = 0
+        for frame, _, kind, a, b in events:
+            frame = min(frame, frames)
+            if frame > position:
+                self._fill(left, right, position, frame)
+                position = frame
+            if kind == "on":
+                fs.noteon(channel, a, b)
+            elif kind == "off":
+                fs.noteoff(channel, a)
+            elif kind == "cc":
+                fs.cc(channel, a, b)
+            else:
+                fs.pitch_bend(channel, a)
+        if position < frames:
+            self._fill(left, right, position, frames)
+        fs.all_sounds_off(channel)
+        return np.stack([left, right])
+
+    def _fill(self, left: np.ndarray, right: np.ndarray, start: int, end: int) -> None:
+        self._write(self._fs.synth, end - start, left.ctypes.data, start, 1, right.ctypes.data, start, 1)
+
+    def close(self) -> None:
+        self._fs.delete()

@@ -15,9 +15,10 @@ from bridge.jobs.finished import ResultStore
 from bridge.jobs.worker import Loader, load_default
 from bridge.midi.connection import PortFactory
 from bridge.midi.service import MidiService
-from bridge.osc import routes_clip, routes_job, routes_midi, routes_server
+from bridge.osc import routes_clip, routes_job, routes_midi, routes_render, routes_server
 from bridge.osc.router import Router
 from bridge.osc.server import OscServer
+from bridge.render.service import RenderService
 from bridge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,10 +33,11 @@ class App:
         self.results = ResultStore(settings.kept_results)
         self.engine = JobEngine(settings, loader)
         self.midi = MidiService(settings, self.clips, midi_ports)
+        self.renders = RenderService(settings)
         self.router = Router([*routes_server.routes(self), *routes_clip.routes(self), *routes_job.routes(self),
-                              *routes_midi.routes(self)])
+                              *routes_midi.routes(self), *routes_render.routes(self)])
         self.osc = OscServer(settings, self.router.handle_packet)
-        self._counts = {"done": 0, "failed": 0}
+        self._counts = {"accepted": 0, "done": 0, "failed": 0}
         self._counts_lock = threading.Lock()
         self._stopped = threading.Event()
 
@@ -52,6 +54,7 @@ class App:
             **counts,
             "clips": len(self.clips.names()),
             "output_dir": str(self.settings.output_dir),
+            **self.osc.counters(),
         }
 
     def start(self) -> None:
@@ -73,6 +76,7 @@ class App:
             ) from err
         self.engine.start()
         self.midi.start()
+        self.renders.start()
         log.info("continuo %s ready; results go to %s", __version__, output)
 
     def stop(self) -> None:
@@ -81,6 +85,7 @@ class App:
             return
         self._stopped.set()
         log.info("stopping")
+        self.renders.stop()
         self.midi.stop()
         self.engine.stop()
         self.osc.stop()

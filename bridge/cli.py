@@ -91,6 +91,14 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     for path, result in zip(paths, results):
         counts = ", ".join(f"{part} {len(notes)} notes" for part, notes in result.parts.items())
         print(f"{path}  ({counts})")
+    if spec.render:
+        from bridge.render.batch import describe
+        from bridge.render.presets import load_preset
+        from bridge.render.stems import render_files
+
+        preset = load_preset(settings.render_preset)
+        for song in render_files(paths, preset, paths[0].parent, settings.soundfont, settings.render_jobs):
+            print("\n".join(describe(song)))
     return 0
 
 
@@ -120,6 +128,19 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
             print(f"       fix: {check.fix}")
     print("all good" if not problems else f"{problems} problem(s) found")
     return 1 if problems else 0
+
+
+RENDER_FLAGS = ("log_level", "soundfont", "render_preset", "render_jobs")
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from bridge.render import batch
+
+    settings = _settings(args, RENDER_FLAGS)
+    _configure_logging(settings.log_level)
+    for song in batch.run(args, settings):
+        print("\n".join(batch.describe(song)))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -152,6 +173,17 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--out", metavar="FILE.mid", help="write the MIDI file here instead of the output folder")
     _add_settings_flags(generate, ("output_dir", "log_level", "model", "device"))
     generate.set_defaults(run=_cmd_generate)
+
+    render = commands.add_parser(
+        "render", help="render MIDI files to audio stems and a mix (docs/render.md)",
+        description="Render one audio stem per part plus a mix, all starting at bar 1 with the same length.",
+        epilog="example: continuo render song.mid --preset default --out stems/",
+    )
+    from bridge.render.batch import add_arguments
+
+    add_arguments(render)
+    _add_settings_flags(render, RENDER_FLAGS)
+    render.set_defaults(run=_cmd_render)
 
     ports = commands.add_parser("ports", help="list MIDI backends and ports")
     ports.set_defaults(run=_cmd_ports)

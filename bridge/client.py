@@ -37,6 +37,7 @@ class JobResult:
     # variation (1-based) -> part -> notes as (pitch, start_beats, duration_beats, velocity)
     variations: dict[int, dict[str, list[tuple]]] = field(default_factory=dict)
     progress: list[float] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def parts(self) -> dict[str, list[tuple]]:
@@ -128,11 +129,14 @@ class Client:
         result = JobResult(job, [], defaultdict(lambda: defaultdict(list)))
         end = ("/continuo/done", "/continuo/error")
         while True:
-            address, args = self.wait_for("/continuo/progress", "/continuo/notes", *end, timeout=timeout)
+            address, args = self.wait_for("/continuo/progress", "/continuo/notes", "/continuo/warning", *end,
+                                          timeout=timeout)
             if not args or args[0] != job:
                 continue
             if address == "/continuo/progress":
                 result.progress.append(args[1])
+            elif address == "/continuo/warning":
+                result.warnings.append(args[1])
             elif address == "/continuo/notes":
                 _, variation, part, _, _, *flat = args
                 notes = result.variations[variation][part]

@@ -100,3 +100,9 @@ class RenderError(ContinuoError, RuntimeError):
     """Rendering audio failed (an instrument crashed, hung, or produced no audio)."""
 
     code = "render_failed"
+
+
+class InternalError(ContinuoError, RuntimeError):
+    """A bug: an unexpected exception, logged with its traceback."""
+
+    code = "internal"

@@ -19,7 +19,7 @@ MAX_TEXT = 2000
 @dataclass(frozen=True)
 class Key:
     name: str
-    kind: str  # text, choice, int, float, clip, parts, meter, bars, name
+    kind: str  # text, choice, int, float, clip, parts, meter, bars, name, flag
     help: str
     low: float = 0
     high: float = 0
@@ -47,8 +47,9 @@ KEYS: dict[str, Key] = {k.name: k for k in (
     Key("output", "name", "MIDI file name in the output folder (default: job name and time)"),
     Key("play", "choice", "play the result on the MIDI outputs as soon as it is ready: no, once or loop "
         "(daemon only; see docs/midi.md)", choices=("no", "once", "loop")),
+    Key("render", "flag", "also render audio stems of the result: true or false (see docs/render.md)"),
 )}
-NOT_MODEL_KEYS = ("output", "play")  # keys for the bridge, not passed to the model
+NOT_MODEL_KEYS = ("output", "play", "render")  # keys for the bridge, not passed to the model
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,10 @@ class JobSpec:
     @property
     def play(self) -> str:
         return str(self.values.get("play", "no"))
+
+    @property
+    def render(self) -> bool:
+        return bool(self.values.get("render", False))
 
 
 def _as_int(key: Key, value: object) -> int:
@@ -107,8 +112,22 @@ def _as_list(key: Key, value: object) -> list[str]:
     raise InvalidRequest(f"{key.name} must be text like 'bass,keys', got {value!r}")
 
 
+def _as_flag(key: Key, value: object) -> bool:
+    """true/false as OSC's T/F, 1/0 or text (yes/no, on/off too)."""
+    if isinstance(value, bool) or value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower() if isinstance(value, str) else None
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise InvalidRequest(f"{key.name} must be true or false, got {value!r}")
+
+
 def convert(key: Key, value: object) -> object:
     """Check one value against its key and return it in the engine's type."""
+    if key.kind == "flag":
+        return _as_flag(key, value)
     if key.kind == "int" or key.kind == "float":
         number = _as_int(key, value) if key.kind == "int" else _as_float(key, value)
         if not key.low <= number <= key.high:

@@ -45,6 +45,7 @@ class Job:
     on_result: Callable[[Job, list[Result]], None]
     on_error: Callable[[Job, ContinuoError], None]
     on_progress: Callable[[Job, float], None] = lambda job, fraction: None
+    on_notice: Callable[[Job, str], None] = lambda job, text: None
     accepted_at: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _ended: bool = False
@@ -149,6 +150,7 @@ class JobEngine:
                 "model_state": self.model_state,
                 "device": self.device,
                 "worker_restarts": self.worker_restarts,
+                "worker_pid": self._process.pid if self._process is not None else 0,
             }
 
     def stop(self) -> None:
@@ -272,6 +274,8 @@ class JobEngine:
         if kind == "progress":
             if job.stop_reason is None:
                 job.on_progress(job, message[2])
+        elif kind == "notice":
+            job.on_notice(job, message[2])
         elif kind == "result":
             if job.stop_reason is not None:
                 job.fail(job.stop_reason)

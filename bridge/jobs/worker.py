@@ -3,8 +3,8 @@
 It talks to the engine over a Pipe of tuples:
   engine → worker: ("load",) | ("run", job_id, request) | ("stop",)
   worker → engine: ("loaded", name, device) | ("load_failed", message) | ("started", job_id)
-                   | ("progress", job_id, fraction) | ("result", job_id, results)
-                   | ("cancelled", job_id) | ("error", job_id, code, message)
+                   | ("progress", job_id, fraction) | ("notice", job_id, text)
+                   | ("result", job_id, results) | ("cancelled", job_id) | ("error", job_id, code, message)
 """
 
 from __future__ import annotations
@@ -26,6 +26,44 @@ PROGRESS_INTERVAL_SECONDS = 0.1
 
 class _Cancelled(Exception):
     pass
+
+
+def _is_out_of_memory(err: BaseException) -> bool:
+    # torch.cuda.OutOfMemoryError (and torch.OutOfMemoryError) without importing torch here
+    return type(err).__name__ == "OutOfMemoryError" or "out of memory" in str(err).lower()
+
+
+def _free_accelerator_memory() -> None:
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def generate_with_fallback(generator: Generator, request, progress, notice: Callable[[str], None],
+                           load_on_cpu: Callable[[], Generator]) -> list:
+    """Run ``request``; on accelerator out-of-memory retry with one variation at a time, then on the CPU."""
+    try:
+        return generator.generate(request, progress)
+    except Exception as err:
+        if not _is_out_of_memory(err):
+            raise
+    _free_accelerator_memory()
+    if request.variations > 1:
+        notice(f"out of GPU memory with {request.variations} variations at once; generating them one at a time")
+        try:
+            results = []
+            for index in range(request.variations):
+                seed = None if request.seed is None else request.seed + index
+                results += generator.generate(request.replace(variations=1, seed=seed), progress)
+            return results
+        except Exception as err:
+            if not _is_out_of_memory(err):
+                raise
+        _free_accelerator_memory()
+    notice("out of GPU memory; this job runs on the CPU instead (slower)")
+    return load_on_cpu().generate(request, progress)
 
 
 def load_default(model: str, device: str) -> Generator:
@@ -79,8 +117,12 @@ def worker_main(conn: Connection, cancel: Event, model: str, device: str, log_le
                 last[0] = now
                 conn.send(("progress", job_id, float(fraction)))
 
+        def notice(text: str, job_id: str = job_id) -> None:
+            log.warning("job %s: %s", job_id, text)
+            conn.send(("notice", job_id, text))
+
         try:
-            results = generator.generate(request, progress)
+            results = generate_with_fallback(generator, request, progress, notice, lambda: loader(model, "cpu"))
             conn.send(("result", job_id, results))
         except _Cancelled:
             conn.send(("cancelled", job_id))

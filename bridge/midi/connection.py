@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -17,6 +18,7 @@ from bridge.midi.ports import InputCallback
 log = logging.getLogger(__name__)
 
 WATCH_SECONDS = 1.0
+FLUSH_SECONDS = 0.1
 MAIN = ""  # port key of "continuo out"; per-part ports are keyed by part name
 
 
@@ -96,6 +98,9 @@ class PortManager:
         if self._thread is not None:
             self._thread.join(timeout=self._watch_seconds + 2)
         with self._lock:
+            if self.state == "open":
+                # backends deliver on their next cycle (JACK: one period): let the last note-offs leave
+                time.sleep(FLUSH_SECONDS)
             self._close_all()
             self.state = "closed"
 

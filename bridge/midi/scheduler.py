@@ -77,7 +77,8 @@ class Scheduler:
         with self._send_lock:
             count = sum(self._sounding.values())
             self._release()
-        log.info("MIDI output silenced (%s): %d sounding note(s) ended", reason, count)
+        log.log(logging.INFO if count else logging.DEBUG, "MIDI output silenced (%s): %d sounding note(s) ended",
+                reason, count)
 
     def forget_port(self, port: str) -> None:
         """A port vanished: its notes cannot be ended there any more."""

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from bridge.errors import ContinuoError, UnknownAddress
+from bridge.errors import ContinuoError, InternalError, UnknownAddress
 from bridge.osc.packets import parse_message, split_packet
 from bridge.osc.server import Peer
 
@@ -68,4 +68,4 @@ class Router:
             send_error(peer, job, err)
         except Exception as err:
             log.exception("request from %s failed", peer.name)
-            send_error(peer, job, ContinuoError(f"internal error ({type(err).__name__}); see the continuo log"))
+            send_error(peer, job, InternalError(f"internal error ({type(err).__name__}); see the continuo log"))

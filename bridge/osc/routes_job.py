@@ -41,6 +41,11 @@ def start_job(app: App, peer: Peer, job_id: str, spec: JobSpec) -> None:
         paths = save_results(results, stem, settings.output_dir, title=job.id)
         for chunk in notes_messages(job.id, results, settings.reply_max_bytes):
             peer.send("/continuo/notes", *chunk)
+        if spec.render:  # stems first; /continuo/done follows them (bridge/osc/routes_render.py)
+            from bridge.osc.routes_render import render_after_generate
+
+            render_after_generate(app, peer, job.id, paths)
+            return
         peer.send("/continuo/done", job.id, *(str(p) for p in paths))
         app.count("done")
 
@@ -51,8 +56,14 @@ def start_job(app: App, peer: Peer, job_id: str, spec: JobSpec) -> None:
     def on_progress(job: Job, fraction: float) -> None:
         peer.send("/continuo/progress", job.id, round(fraction, 3))
 
-    job = Job(job_id, request, on_result, on_error, on_progress)
-    app.engine.submit(job, on_accepted=lambda: peer.send("/continuo/accepted", job_id))
+    def on_notice(job: Job, text: str) -> None:
+        peer.send("/continuo/warning", job.id, text)
+
+    def on_accepted() -> None:
+        app.count("accepted")
+        peer.send("/continuo/accepted", job_id)
+
+    app.engine.submit(Job(job_id, request, on_result, on_error, on_progress, on_notice), on_accepted=on_accepted)
 
 
 def routes(app: App) -> list[Route]:
@@ -77,10 +88,13 @@ def routes(app: App) -> list[Route]:
         Route(
             "/continuo/generate", generate, f"{GENERATE_USAGE}; keys: {keys}",
             "/continuo/accepted <job>, /continuo/progress <job> <fraction>..., "
+            "/continuo/warning <job> <text> (e.g. a GPU fallback), "
             "/continuo/notes <job> <variation> <part> <chunk> <chunks> [notes...]..., "
-            "/continuo/done <job> <midi path> [one path per variation]",
+            "/continuo/done <job> <midi path> [one path per variation]; with render true, first "
+            "/continuo/rendered <job> <mix path> <stem paths...> per variation",
             "bad_request, unknown_clip, duplicate_job, queue_full, shutdown (before accepted); "
-            "cancelled, timeout, worker_crashed, model_error, write_failed (after accepted)",
+            "cancelled, timeout, worker_crashed, model_error, write_failed (after accepted); with render "
+            "true also bad_preset, soundfont, plugin_load, render_failed",
             job_arg=True,
         ),
         Route("/continuo/cancel", cancel, "<job name>",

@@ -30,7 +30,8 @@ def routes(app: App) -> list[Route]:
         Route(
             "/continuo/status", status, "none",
             "/continuo/status key value ... (version, queued, running, model, model_state, device, "
-            "done, failed, worker_restarts, clips, output_dir)",
+            "done, failed, worker_restarts, clips, output_dir, received, refused, rate_limited, inbox_full, "
+            "tcp_clients, handle_p50_ms, handle_p99_ms, and more from MIDI and rendering)",
             "bad_request (any argument)",
         ),
     ]

@@ -15,6 +15,7 @@ import socket
 import struct
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 from bridge.errors import MalformedPacket
@@ -165,7 +166,9 @@ class OscServer:
         self.settings = settings
         self._handle = handle
         self._allowed = [ipaddress.ip_network(a, strict=False) for a in settings.allow]
-        self._inbox: queue.Queue[tuple[bytes, Peer] | None] = queue.Queue(INBOX_SIZE)
+        self._inbox: queue.Queue[tuple[bytes, Peer, float] | None] = queue.Queue(INBOX_SIZE)
+        # seconds from receipt to handled, for the last packets (status and reliability figures)
+        self.handling_seconds: deque[float] = deque(maxlen=10_000)
         self._limiter = _RateLimiter(settings.rate_limit_per_second)
         self._connections: dict[socket.socket, _TcpConnection] = {}
         self._selector: selectors.BaseSelector | None = None
@@ -268,7 +271,7 @@ class OscServer:
     def _enqueue(self, packet: bytes, peer: Peer) -> None:
         self.stats["received"] += 1
         try:
-            self._inbox.put_nowait((packet, peer))
+            self._inbox.put_nowait((packet, peer, time.perf_counter()))
         except queue.Full:
             self.stats["inbox_full"] += 1
             if self.stats["inbox_full"] % 1000 == 1:
@@ -301,11 +304,21 @@ class OscServer:
             item = self._inbox.get()
             if item is None:
                 return
-            packet, peer = item
+            packet, peer, received = item
             try:
                 self._handle(packet, peer)
             except Exception:  # the router already answers; this guards the thread itself
                 log.exception("request from %s failed", peer.name)
+            self.handling_seconds.append(time.perf_counter() - received)
+
+    def counters(self) -> dict[str, object]:
+        """Packets received, refused, rate-limited and dropped, and handling time percentiles."""
+        recent = sorted(list(self.handling_seconds))
+
+        def pick(q: float) -> float:
+            return round(recent[min(len(recent) - 1, int(q * len(recent)))] * 1e3, 3) if recent else 0.0
+        return {**self.stats, "rate_limited": self._limiter.dropped, "tcp_clients": len(self._connections),
+                "handle_p50_ms": pick(0.5), "handle_p99_ms": pick(0.99)}
 
     def _wake(self) -> None:
         try:

@@ -81,8 +81,29 @@ class RenderPreset:
         return updated
 
 
-def find_preset(name: str, dirs: tuple[Path, ...] | None = None) -> Path:
-    """The file for a preset name (``presets/<name>.toml``) or path; a clear error when there is none."""
+def with_instrument(preset: RenderPreset, instrument: str | None) -> RenderPreset:
+    """``preset`` with every part played by ``instrument`` (auto, sketch, soundfont); None: unchanged."""
+    import dataclasses
+
+    if instrument is None:
+        return preset
+    if instrument not in INSTRUMENTS or instrument == "plugin":
+        raise PresetError(f"instrument {instrument!r}: choose auto, sketch or soundfont")
+
+    def swap(spec: PartSpec) -> PartSpec:
+        return dataclasses.replace(spec, instrument=instrument, voice=spec.voice if instrument == "sketch" else "")
+
+    return dataclasses.replace(preset, default=swap(preset.default),
+                               parts={name: swap(spec) for name, spec in preset.parts.items()})
+
+
+def find_preset(name: str, dirs: tuple[Path, ...] | None = None, allow_path: bool = True) -> Path:
+    """The file for a preset name (``presets/<name>.toml``) or path; a clear error when there is none.
+
+    ``allow_path=False`` (names from the network) only ever looks inside the preset folders.
+    """
+    if not allow_path and (name.endswith(".toml") or "/" in name or "\\" in name or ".." in name):
+        raise PresetError(f"preset {name!r}: give a preset name (a file in presets/ without .toml), not a path")
     if name.endswith(".toml") or "/" in name or "\\" in name:
         path = Path(name).expanduser()
         if not path.is_file():
@@ -100,9 +121,9 @@ def find_preset(name: str, dirs: tuple[Path, ...] | None = None) -> Path:
     )
 
 
-def load_preset(name: str, dirs: tuple[Path, ...] | None = None) -> RenderPreset:
+def load_preset(name: str, dirs: tuple[Path, ...] | None = None, allow_path: bool = True) -> RenderPreset:
     """Read the ``[render]`` section of a preset (other sections belong to other features)."""
-    path = find_preset(name, dirs)
+    path = find_preset(name, dirs, allow_path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
@@ -117,6 +138,7 @@ def parse_render(section: Mapping[str, Any], origin: str) -> RenderPreset:
                      "soundfont", "default", "parts", "master"), where)
     parts_table = _table(section.get("parts", {}), "[render.parts]", origin)
     master = _table(section.get("master", {}), "[render.master]", origin)
+    default = _table(section.get("default", {}), "[render.default]", origin)
     _known(master, ("effects", "gain_db"), f"[render.master] in {origin}")
     preset = RenderPreset(
         format=_choice(section, "format", FORMATS, "wav", where),
@@ -126,8 +148,10 @@ def parse_render(section: Mapping[str, Any], origin: str) -> RenderPreset:
         loudness_lufs=_number(section, "loudness_lufs", None, -70.0, 0.0, where),
         loudness_mode=_choice(section, "loudness_mode", LOUDNESS_MODES, "mix", where),
         soundfont=_text(section, "soundfont", where),
-        default=_part(_table(section.get("default", {}), "[render.default]", origin), f"[render.default] in {origin}"),
-        parts={name: _part(_table(spec, f"[render.parts.{name}]", origin), f"[render.parts.{name}] in {origin}")
+        default=_part(default, f"[render.default] in {origin}"),
+        # a part inherits every key it does not set from [render.default]
+        parts={name: _part({**default, **_table(spec, f"[render.parts.{name}]", origin)},
+                           f"[render.parts.{name}] in {origin}")
                for name, spec in parts_table.items()},
         master=_effects(master.get("effects", []), f"[render.master] in {origin}"),
         master_gain_db=_number(master, "gain_db", 0.0, -60.0, 24.0, f"[render.master] in {origin}"),

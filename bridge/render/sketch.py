@@ -9,7 +9,8 @@ import pedalboard
 
 from bridge.render.song import Part
 
-TABLE_SIZE = 2048
+TABLE_BITS = 13
+TABLE_SIZE = 1 << TABLE_BITS
 MAX_HARMONICS = 64
 
 
@@ -87,7 +88,7 @@ class SketchSynth:
         if length <= 0:
             return
         freq = 440.0 * 2.0 ** ((pitch - 69) / 12.0)
-        n = np.arange(length, dtype=np.float64)
+        n = np.arange(length, dtype=np.int64)
         wave = self._oscillator(voice.spectrum, freq, n)
         if voice.detune_cents:
             wave = 0.5 * (wave + self._oscillator(voice.spectrum, freq * 2 ** (voice.detune_cents / 1200), n))
@@ -97,16 +98,18 @@ class SketchSynth:
     def _oscillator(self, spectrum: str, freq: float, n: np.ndarray) -> np.ndarray:
         harmonics = int(max(1, min(MAX_HARMONICS, (self.sample_rate / 2) // freq)))
         table = self._table(spectrum, harmonics)
-        position = (n * (freq * TABLE_SIZE / self.sample_rate)) % TABLE_SIZE
-        index = position.astype(np.int64)
-        frac = position - index
-        return table[index] * (1 - frac) + table[index + 1] * frac
+        # 32-bit fixed-point phase (integer multiply, shift, mask: no float modulo) and a nearest-sample
+        # lookup: with 8192 points its error stays near -70 dB, inaudible under a sketch
+        phase = n * int(round(freq / self.sample_rate * 2**32))
+        phase >>= 32 - TABLE_BITS
+        phase &= TABLE_SIZE - 1
+        return table[phase]
 
     def _table(self, spectrum: str, harmonics: int) -> np.ndarray:
         key = (spectrum, harmonics)
         if key not in self._tables:
             amps = _spectrum(spectrum, np.arange(1, harmonics + 1, dtype=np.float64))
-            phase = np.arange(TABLE_SIZE + 1) / TABLE_SIZE  # one guard sample for interpolation
+            phase = np.arange(TABLE_SIZE) / TABLE_SIZE
             table = np.sin(2 * np.pi * np.outer(phase, np.arange(1, harmonics + 1))) @ amps
             self._tables[key] = table / max(1e-9, np.abs(table).max())
         return self._tables[key]

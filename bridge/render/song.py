@@ -43,9 +43,9 @@ class Song:
     end_seconds: float
 
 
-def safe_part_name(raw: str, fallback: str) -> str:
-    """A track name usable in a file name: letters, digits, _ and -, at most 40 characters."""
-    name = re.sub(r"[^A-Za-z0-9_-]+", "_", raw.strip()).strip("_-")[:40]
+def safe_part_name(raw: str, fallback: str, max_length: int = 30) -> str:
+    """A name usable in a file name: letters, digits, _ and -, at most ``max_length`` characters."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "_", raw.strip()).strip("_-")[:max_length].strip("_-")
     return name or fallback
 
 

@@ -8,12 +8,20 @@ import time
 from models.api import Note, Request, Result
 
 
+class OutOfMemoryError(RuntimeError):
+    """Named like torch.cuda.OutOfMemoryError, which is what the worker recognises."""
+
+
 class FakeGenerator:
     name = "fake"
-    device = "cpu"
+
+    def __init__(self, device: str = "cpu"):
+        self.device = device
 
     def generate(self, request: Request, progress=None) -> list[Result]:
         style = request.style
+        if style == "oom" and self.device != "cpu":
+            raise OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
         if style == "crash":
             os._exit(3)  # a hard crash, like a segfault or a CUDA fault
         if style == "hang":
@@ -38,4 +46,4 @@ class FakeGenerator:
 
 
 def load_fake(model: str, device: str) -> FakeGenerator:
-    return FakeGenerator()
+    return FakeGenerator("cuda" if device == "auto" else device)

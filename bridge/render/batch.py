@@ -1,0 +1,83 @@
+"""`continuo render`: one MIDI file or a folder of them to stems, with a progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bridge.errors import InvalidRequest
+from bridge.render.presets import FORMATS, INSTRUMENTS, RenderPreset, load_preset, with_instrument
+from bridge.settings import Settings
+
+if TYPE_CHECKING:
+    from bridge.render.stems import RenderedSong
+
+log = logging.getLogger(__name__)
+
+MIDI_SUFFIXES = (".mid", ".midi")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The render command's own flags (settings flags are added by the CLI)."""
+    parser.add_argument("source", type=Path, help="a MIDI file, or a folder: every .mid/.midi file in it")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the audio files")
+    parser.add_argument("--preset", metavar="NAME", help="preset name in presets/ or a TOML file "
+                        "(default: the render_preset setting)")
+    parser.add_argument("--format", choices=FORMATS, help="file format (default: the preset's, else wav)")
+    parser.add_argument("--sample-rate", type=int, metavar="HZ", help="sample rate, e.g. 44100 or 48000")
+    parser.add_argument("--bit-depth", type=int, choices=(16, 24, 32), help="bits per sample (32: float WAV)")
+    parser.add_argument("--loudness", type=float, metavar="LUFS", help="normalise loudness to this target")
+    parser.add_argument("--instrument", choices=[i for i in INSTRUMENTS if i != "plugin"],
+                        help="play every part with this instrument, whatever the preset says")
+    parser.add_argument("--jobs", type=int, metavar="N",
+                        help="parallel processes (default: the render_jobs setting; 0: one per core)")
+
+
+def midi_inputs(source: Path) -> list[Path]:
+    """``source`` itself, or the MIDI files in the folder ``source`` (sorted, not recursive)."""
+    if source.is_dir():
+        files = sorted(p for p in source.iterdir() if p.suffix.lower() in MIDI_SUFFIXES and p.is_file())
+        if not files:
+            raise InvalidRequest(f"folder {source} holds no .mid or .midi files")
+        return files
+    if not source.is_file():
+        raise InvalidRequest(f"{source} does not exist; give a MIDI file or a folder of them")
+    return [source]
+
+
+def preset_from_args(args: argparse.Namespace, settings: Settings) -> RenderPreset:
+    preset = load_preset(args.preset or settings.render_preset)
+    preset = with_instrument(preset, args.instrument)
+    return preset.replace(format=args.format, sample_rate=args.sample_rate, bit_depth=args.bit_depth,
+                          loudness_lufs=args.loudness)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> list[RenderedSong]:
+    """Render what ``args`` names; a tqdm bar on stderr counts parts (hidden when not a terminal)."""
+    from tqdm import tqdm
+
+    from bridge.render.stems import render_files
+
+    files = midi_inputs(args.source)
+    preset = preset_from_args(args, settings)
+    jobs = settings.render_jobs if args.jobs is None else args.jobs
+    if jobs < 0:
+        raise InvalidRequest(f"--jobs {jobs}: give 0 (one per core) or more")
+    with tqdm(total=0, unit="part", desc="rendering", disable=None, leave=False) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        return render_files(files, preset, args.out, settings.soundfont, jobs, progress)
+
+
+def describe(song: RenderedSong) -> list[str]:
+    """Lines the CLI prints for one rendered file: the mix, then each stem and its instrument."""
+    lines = [f"{song.mix}  (mix, {song.seconds:.2f} s, {song.sample_rate} Hz"
+             + (f", loudness gain {song.loudness_gain_db:+.1f} dB)" if song.loudness_gain_db else ")")]
+    for name, path in song.stems.items():
+        lines.append(f"{path}  ({name}: {song.instruments.get(name, '?')})")
+    return lines

@@ -1,0 +1,208 @@
+"""Renders for the daemon: a queue and one thread; each render runs in a child process group it can kill.
+
+A plugin that segfaults or hangs takes down only that process group: the job fails at once (crash)
+or at ``render_timeout_seconds`` (hang), and the daemon carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+
+from bridge.errors import (
+    ContinuoError,
+    DuplicateJob,
+    JobTimeout,
+    QueueFull,
+    RenderError,
+    ShuttingDown,
+)
+from bridge.render.presets import RenderPreset
+from bridge.render.stems import RenderedSong
+from bridge.settings import Settings
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.05
+
+
+@dataclass
+class RenderJob:
+    """One render: MIDI files to stems in ``out_dir``; exactly one of the callbacks is called."""
+
+    id: str
+    midi: list[Path]
+    preset: RenderPreset
+    on_done: Callable[[RenderJob, list[RenderedSong]], None]
+    on_error: Callable[[RenderJob, ContinuoError], None]
+    prefixes: list[str] = field(default_factory=list)
+    cleanup: Callable[[], None] = lambda: None
+
+
+def _child_main(conn: Connection, job_id: str, midi: list[Path], preset: RenderPreset, out_dir: Path,
+                soundfont: str, jobs: int, prefixes: list[str], log_level: str) -> None:
+    """The render process: its own process group, so a timeout kills its pool and plugins too."""
+    if hasattr(os, "setpgrp"):
+        os.setpgrp()
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s render %(levelname)s %(name)s: %(message)s")
+    from bridge.render.stems import render_files
+
+    try:
+        songs = render_files(midi, preset, out_dir, soundfont, jobs, prefixes=prefixes or None)
+        conn.send(("done", songs))
+    except ContinuoError as err:
+        conn.send(("error", err))
+    except Exception as err:
+        logging.getLogger(__name__).exception("render %s failed", job_id)
+        conn.send(("error", RenderError(f"rendering failed: {type(err).__name__}: {err}")))
+
+
+class RenderService:
+    """Runs render jobs one at a time (each uses ``render_jobs`` processes for its parts)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._context = multiprocessing.get_context("spawn")
+        self._queue: deque[RenderJob] = deque()
+        self._running: RenderJob | None = None
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._serve, name="render", daemon=True)
+        self._thread.start()
+
+    def submit(self, job: RenderJob, on_accepted: Callable[[], None] = lambda: None) -> None:
+        """Queue ``job`` or raise (queue full, name in use, shutting down); never blocks."""
+        with self._cond:
+            if self._stopping:
+                raise ShuttingDown("continuo is shutting down; send the render again after it restarts")
+            active = list(self._queue) + ([self._running] if self._running else [])
+            if any(j.id == job.id for j in active):
+                raise DuplicateJob(f"render {job.id!r} is already queued or running; use another job name")
+            if len(self._queue) >= self.settings.queue_size:
+                raise QueueFull(f"{len(self._queue)} renders are already waiting (queue_size "
+                                f"{self.settings.queue_size}); wait for one to finish or raise queue_size")
+            on_accepted()
+            self._queue.append(job)
+            self._cond.notify_all()
+
+    def status(self) -> dict[str, object]:
+        with self._cond:
+            return {"renders_queued": len(self._queue), "rendering": self._running.id if self._running else ""}
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            waiting, self._queue = list(self._queue), deque()
+            self._cond.notify_all()
+        for job in waiting:
+            _finish(job, error=ShuttingDown("continuo is shutting down; the render did not start"))
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+
+    def _serve(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait(timeout=0.5)
+                if self._stopping:
+                    return
+                job = self._running = self._queue.popleft()
+            try:
+                songs = self._run(job)
+            except ContinuoError as err:
+                _finish(job, error=err)
+            except Exception as err:  # keep the thread alive whatever happens
+                log.exception("render %s: service failure", job.id)
+                _finish(job, error=RenderError(f"internal error: {err}"))
+            else:
+                _finish(job, songs=songs)
+            finally:
+                with self._cond:
+                    self._running = None
+
+    def _run(self, job: RenderJob) -> list[RenderedSong]:
+        s = self.settings
+        parent, child = self._context.Pipe(duplex=False)
+        process = self._context.Process(
+            target=_child_main, name=f"continuo-render-{job.id}", daemon=False,
+            args=(child, job.id, job.midi, job.preset, s.output_dir, s.soundfont, s.render_jobs, job.prefixes,
+                  s.log_level),
+        )
+        process.start()
+        child.close()
+        deadline = time.monotonic() + s.render_timeout_seconds
+        log.info("render %s started (pid %d)", job.id, process.pid)
+        group = _Group(process)
+        try:
+            while True:
+                ready = wait([parent, process.sentinel], timeout=POLL_SECONDS)
+                if parent in ready or parent.poll():
+                    try:
+                        kind, payload = parent.recv()
+                    except (EOFError, OSError):
+                        kind, payload = "crashed", None
+                    if kind == "done":
+                        return payload
+                    if kind == "error":
+                        raise payload
+                if process.sentinel in ready and not parent.poll():
+                    group.kill()
+                    raise RenderError(
+                        f"the render process for {job.id!r} crashed (exit code {process.exitcode}): an "
+                        "instrument or effect plugin most likely crashed; the daemon is fine: render again "
+                        "with instrument sketch or without that plugin"
+                    )
+                if self._stopping:
+                    raise ShuttingDown("continuo is shutting down; the render was stopped")
+                if time.monotonic() > deadline:
+                    raise JobTimeout(f"render {job.id!r} took longer than render_timeout_seconds "
+                                     f"({s.render_timeout_seconds:g} s); a plugin may hang, or raise the limit")
+        finally:
+            group.kill()
+            parent.close()
+
+
+class _Group:
+    """The render process and everything it started (its pool, plugin helpers), killed together."""
+
+    def __init__(self, process: multiprocessing.process.BaseProcess):
+        self.process = process
+        self._killed = False
+
+    def kill(self) -> None:
+        # the group is killed before the process is reaped, so its pid cannot have been reused
+        if self._killed:
+            return
+        self._killed = True
+        if hasattr(os, "killpg"):
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass  # it ended, or it had not yet made its own group
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=2.0)
+
+
+def _finish(job: RenderJob, songs: list[RenderedSong] | None = None, error: ContinuoError | None = None) -> None:
+    try:
+        if error is not None:
+            job.on_error(job, error)
+        else:
+            job.on_done(job, songs or [])
+    except Exception:
+        log.exception("delivering render %s failed", job.id)
+    finally:
+        job.cleanup()

@@ -1,0 +1,254 @@
+"""Render MIDI files to stems and a mix: one part per task across a process pool, then mix and write."""
+
+from __future__ import annotations
+
+import logging
+import math
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bridge.errors import ContinuoError, RenderError
+from bridge.paths import output_path
+from bridge.render.audio import gain_to, peak_dbfs, write_audio
+from bridge.render.presets import PartSpec, RenderPreset
+from bridge.render.song import Part, Song, read_song, safe_part_name
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = {"wav": ".wav", "flac": ".flac", "aiff": ".aif"}
+MIX = "mix"
+PLUGIN_LOAD_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class RenderedSong:
+    """The files written for one MIDI file; every stem and the mix have ``frames`` samples."""
+
+    source: Path
+    mix: Path
+    stems: dict[str, Path]
+    frames: int
+    sample_rate: int
+    loudness_gain_db: float = 0.0
+    instruments: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.sample_rate
+
+
+def song_frames(song: Song, preset: RenderPreset) -> int:
+    """Every stem's length: from bar 1 to the last note's end plus the tail for releases and reverbs."""
+    return int(math.ceil((song.end_seconds + preset.tail_seconds) * preset.sample_rate))
+
+
+def choose_instrument(part: Part, spec: PartSpec, preset: RenderPreset, soundfont: str) -> tuple[str, str]:
+    """(kind, detail) for a part: ``auto`` plays a SoundFont when one is found, else the sketch set."""
+    from bridge.render.sketch import voice_for_program
+    from bridge.render.soundfont import find_soundfont, require_soundfont
+
+    wanted = spec.soundfont or preset.soundfont or soundfont
+    if spec.instrument == "plugin":
+        return "plugin", spec.plugin
+    if spec.instrument == "soundfont":
+        return "soundfont", str(require_soundfont(wanted))
+    if spec.instrument == "auto" and not spec.voice:
+        found = find_soundfont(wanted)
+        if found is not None:
+            return "soundfont", str(found)
+    return "sketch", spec.voice or voice_for_program(part.program, part.is_drum)
+
+
+def render_part(part: Part, spec: PartSpec, preset: RenderPreset, soundfont: str, frames: int,
+                where: str) -> tuple[np.ndarray, str]:
+    """One stem: the instrument, then gain and pan, then the part's effects. Runs in a pool process."""
+    from bridge.render.effects import build_chain
+
+    kind, detail = choose_instrument(part, spec, preset, soundfont)
+    sr = preset.sample_rate
+    if kind == "sketch":
+        from bridge.render.sketch import SketchSynth
+
+        dry = SketchSynth(sr).render(part, detail, frames)
+    elif kind == "soundfont":
+        from bridge.render.soundfont import SoundfontSynth
+
+        synth = SoundfontSynth(Path(detail), sr)
+        try:
+            dry = synth.render(part, frames, spec.program)
+        finally:
+            synth.close()
+    else:
+        from bridge.render.plugins import load_plugin, render_plugin_part
+
+        instrument = load_plugin(spec.plugin, spec.plugin_name, spec.params, where, PLUGIN_LOAD_SECONDS)
+        dry = render_plugin_part(part, instrument, frames, sr, where)
+    stereo = _place(dry, spec.pan, spec.gain_db)
+    chain = build_chain(spec.effects, where, PLUGIN_LOAD_SECONDS)
+    wet = chain(stereo, sr, reset=True) if len(chain) else stereo
+    return _fit(wet, frames), f"{kind}:{Path(detail).name if kind != 'sketch' else detail}"
+
+
+def _place(audio: np.ndarray, pan: float, gain_db: float) -> np.ndarray:
+    """Mono → stereo with an equal-power pan (unity in the centre); stereo → balance. Then gain."""
+    gain = 10.0 ** (gain_db / 20.0)
+    if audio.shape[0] == 1:
+        angle = (pan + 1.0) * math.pi / 4.0
+        left, right = math.cos(angle) * math.sqrt(2), math.sin(angle) * math.sqrt(2)
+        return np.concatenate([audio * (gain * left), audio * (gain * right)]).astype(np.float32)
+    left, right = min(1.0, 1.0 - pan), min(1.0, 1.0 + pan)
+    return np.stack([audio[0] * (gain * left), audio[1] * (gain * right)]).astype(np.float32)
+
+
+def _fit(audio: np.ndarray, frames: int) -> np.ndarray:
+    out = np.zeros((2, frames), dtype=np.float32)
+    length = min(frames, audio.shape[1])
+    out[:, :length] = audio[:2, :length]
+    return out
+
+
+def _render_task(song_path: str, index: int, preset: RenderPreset, soundfont: str) -> tuple[np.ndarray, str]:
+    """Pool entry point: parse the file again (cheap) rather than pickling notes; render one part."""
+    song = read_song(song_path)
+    part = song.parts[index]
+    return render_part(part, preset.part(part.name), preset, soundfont, song_frames(song, preset),
+                       f"[render.parts.{part.name}] of {preset.source} (part {part.name} of {song_path})")
+
+
+def mix_and_write(song: Song, source: Path, stems: dict[str, np.ndarray], preset: RenderPreset, out_dir: Path,
+                  prefix: str = "", instruments: dict[str, str] | None = None) -> RenderedSong:
+    """Sum the stems, run the master chain, normalise loudness, write every file."""
+    from bridge.render.effects import build_chain
+
+    sr = preset.sample_rate
+    summed = np.sum(list(stems.values()), axis=0, dtype=np.float32) * np.float32(10 ** (preset.master_gain_db / 20))
+    master = build_chain(preset.master, f"[render.master] of {preset.source}", PLUGIN_LOAD_SECONDS)
+
+    def run_master(gain: float) -> np.ndarray:
+        scaled = summed * np.float32(gain)
+        return _fit(master(scaled, sr, reset=True), scaled.shape[1]) if len(master) else scaled
+
+    gain = 1.0
+    mix = run_master(gain)
+    target = preset.loudness_lufs
+    if target is not None and preset.loudness_mode == "mix":
+        # gain goes before the master chain so its limiter still catches the peaks; the chain is
+        # not linear, so measure again and correct once (lands within about 0.1 LU)
+        gain = gain_to(summed, sr, target)
+        mix = run_master(gain)
+        correction = gain_to(mix, sr, target)
+        if abs(20 * math.log10(correction)) > 0.05:
+            gain *= correction
+            mix = run_master(gain)
+        mix = mix * np.float32(gain_to(mix, sr, target))
+        stems = {name: audio * np.float32(gain) for name, audio in stems.items()}
+    elif target is not None:
+        stems = {name: audio * np.float32(gain_to(audio, sr, target)) for name, audio in stems.items()}
+        mix = mix * np.float32(gain_to(mix, sr, target))
+    gain_db = 20 * math.log10(gain)
+    if preset.bit_depth != 32 and peak_dbfs(mix) > 0.0:
+        log.warning("%s: the mix peaks at %+.1f dBFS and clips; lower loudness_lufs or add a Limiter to "
+                    "[render.master] effects in %s", source, peak_dbfs(mix), preset.source)
+    base = prefix or safe_part_name(song.name, "song", 30)
+    suffix = SUFFIXES[preset.format]
+    paths = {}
+    for name, audio in stems.items():
+        paths[name] = write_audio(output_path(out_dir, f"{base}-{name}", suffix), audio, sr, preset.format,
+                                  preset.bit_depth)
+    mix_path = write_audio(output_path(out_dir, f"{base}-{MIX}", suffix), mix, sr, preset.format, preset.bit_depth)
+    return RenderedSong(source, mix_path, paths, mix.shape[1], sr, gain_db, dict(instruments or {}))
+
+
+def render_files(
+    paths: Sequence[Path],
+    preset: RenderPreset,
+    out_dir: Path,
+    soundfont: str = "",
+    jobs: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+    prefixes: Sequence[str] | None = None,
+) -> list[RenderedSong]:
+    """Render every file; parts of all files share one pool of ``jobs`` processes (0: one per core).
+
+    ``progress(done_parts, total_parts)`` is called as parts finish. With one job everything runs in
+    this process (no pool).
+    """
+    songs = [read_song(p) for p in paths]
+    jobs = jobs or os.cpu_count() or 1
+    total = sum(len(s.parts) for s in songs)
+    jobs = max(1, min(jobs, total))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if preset.loudness_lufs is not None:  # its import (scipy) takes seconds: overlap it with rendering
+        threading.Thread(target=_import_quietly, args=("pyloudnorm",), daemon=True).start()
+    started = time.perf_counter()
+    if jobs == 1:
+        results = _render_serial(paths, songs, preset, out_dir, soundfont, progress, prefixes)
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            results = _render_pooled(pool, paths, songs, preset, out_dir, soundfont, progress, prefixes)
+    log.info("rendered %d file(s), %d part(s) in %.2f s with %d process(es)", len(songs), total,
+             time.perf_counter() - started, jobs)
+    return results
+
+
+def _import_quietly(module: str) -> None:
+    try:
+        __import__(module)
+    except ImportError:
+        log.debug("%s is not installed; measure_lufs says what to install", module)
+
+
+def _render_serial(paths, songs, preset, out_dir, soundfont, progress, prefixes) -> list[RenderedSong]:
+    results, done, total = [], 0, sum(len(s.parts) for s in songs)
+    for number, (path, song) in enumerate(zip(paths, songs)):
+        stems, instruments = {}, {}
+        for index, part in enumerate(song.parts):
+            stems[part.name], instruments[part.name] = _render_task(str(path), index, preset, soundfont)
+            done += 1
+            if progress:
+                progress(done, total)
+        prefix = prefixes[number] if prefixes else ""
+        results.append(mix_and_write(song, Path(path), stems, preset, out_dir, prefix, instruments))
+    return results
+
+
+def _render_pooled(pool: Executor, paths, songs, preset, out_dir, soundfont, progress,
+                   prefixes) -> list[RenderedSong]:
+    futures: list[list[Future]] = [
+        [pool.submit(_render_task, str(path), index, preset, soundfont) for index in range(len(song.parts))]
+        for path, song in zip(paths, songs)
+    ]
+    results, done, total = [], 0, sum(len(s.parts) for s in songs)
+    for number, (path, song, song_futures) in enumerate(zip(paths, songs, futures)):
+        stems, instruments = {}, {}
+        for part, future in zip(song.parts, song_futures):
+            try:
+                stems[part.name], instruments[part.name] = future.result()
+            except BrokenProcessPool as err:
+                for pending in (f for group in futures for f in group):
+                    pending.cancel()
+                raise RenderError(
+                    f"an instrument or effect crashed the render process while rendering {path} "
+                    f"(part {part.name} or one beside it); check its plugins with a plain chain, or use "
+                    "instrument = \"sketch\" / \"soundfont\" for it"
+                ) from err
+            except ContinuoError:
+                for pending in (f for group in futures for f in group):
+                    pending.cancel()
+                raise
+            done += 1
+            if progress:
+                progress(done, total)
+        prefix = prefixes[number] if prefixes else ""
+        results.append(mix_and_write(song, Path(path), stems, preset, out_dir, prefix, instruments))
+    return results

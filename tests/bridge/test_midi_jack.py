@@ -1,0 +1,214 @@
+"""Real JACK MIDI ports: a separate client plays a DAW (clock, phrase, trigger) and checks what comes back.
+
+Timing tolerance: a note must arrive within TOLERANCE_BEATS (1/8 beat, 62.5 ms at 120 bpm) of the
+beat it belongs on, measured against the clock this test sends. JACK's dummy driver delivers
+MIDI once per period (256 frames at 48 kHz, 5.3 ms) in each direction, and the machine is shared.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+import time
+from bisect import bisect_left
+
+import pytest
+
+from bridge.client import Client
+from tests.bridge.fakes import load_fake
+from tests.bridge.midi_fakes import notes_of
+
+rtmidi = pytest.importorskip("rtmidi")
+mido = pytest.importorskip("mido")
+
+pytestmark = pytest.mark.jack
+
+BPM = 120.0
+TICK_SECONDS = 60.0 / BPM / 24
+TOLERANCE_BEATS = 0.125
+
+
+def _jack_running() -> bool:
+    try:
+        probe = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name="continuo-test-probe")
+    except Exception:
+        return False
+    try:
+        probe.get_ports()
+        return True
+    finally:
+        probe.delete()
+
+
+@pytest.fixture(scope="module")
+def jack_server():
+    """A JACK server with the dummy driver: the running one, or one started here for these tests."""
+    if rtmidi.API_UNIX_JACK not in rtmidi.get_compiled_api():
+        pytest.skip("python-rtmidi was built without JACK support")
+    if _jack_running():
+        yield
+        return
+    if not shutil.which("jackd"):
+        pytest.skip("jackd is not installed (apt-get install jackd2); CI installs it")
+    server = subprocess.Popen(["jackd", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "256"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not _jack_running():
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.skip("jackd did not start (see `jackd --no-realtime -d dummy` by hand)")
+        time.sleep(0.1)
+    yield
+    server.terminate()
+    server.wait(timeout=5)
+
+
+class FakeDaw:
+    """The test's own JACK client: sends clock, notes and the trigger; records what continuo plays."""
+
+    def __init__(self, in_port: str, out_port: str):
+        self.out = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name="fake-daw")
+        self.inp = rtmidi.MidiIn(rtapi=rtmidi.API_UNIX_JACK, name="fake-daw")
+        self.inp.ignore_types(sysex=True, timing=False, active_sense=True)
+        self.received: list[tuple[float, mido.Message]] = []
+        self.tick_times: list[float] = []
+        self._lock = threading.Lock()
+        self._open(self.out, in_port)
+        self._open(self.inp, out_port)
+        self.inp.set_callback(self._on_message)
+        self._clock: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    @staticmethod
+    def _open(rt, name: str) -> None:
+        deadline = time.monotonic() + 5
+        while True:
+            ports = rt.get_ports()
+            match = [i for i, p in enumerate(ports) if p.endswith(":" + name)]
+            if match:
+                rt.open_port(match[0])
+                return
+            assert time.monotonic() < deadline, f"no JACK port {name!r} in {ports}"
+            time.sleep(0.05)
+
+    def _on_message(self, event, data) -> None:
+        with self._lock:
+            self.received.append((time.perf_counter(), mido.Message.from_bytes(event[0])))
+
+    def messages(self) -> list[mido.Message]:
+        with self._lock:
+            return [m for _, m in self.received]
+
+    def send(self, *data: int) -> None:
+        self.out.send_message(list(data))
+
+    def start_clock(self) -> None:
+        self.send(0xFA)
+        self._clock = threading.Thread(target=self._run_clock, daemon=True)
+        self._clock.start()
+
+    def _run_clock(self) -> None:
+        started = time.perf_counter() + 0.01
+        tick = 0
+        while not self._stop.is_set():
+            due = started + tick * TICK_SECONDS
+            while (left := due - time.perf_counter()) > 0.001:
+                time.sleep(left - 0.001)
+            while time.perf_counter() < due:
+                pass
+            self.send(0xF8)
+            self.tick_times.append(time.perf_counter())
+            tick += 1
+
+    def wait_beat(self, beat: float) -> None:
+        while len(self.tick_times) <= beat * 24:
+            time.sleep(0.001)
+
+    def beat_of(self, when: float) -> float:
+        """Song beat at ``when`` by the clock this test sent (interpolated between its ticks)."""
+        times = list(self.tick_times)
+        i = min(max(bisect_left(times, when), 1), len(times) - 1)
+        t0, t1 = times[i - 1], times[i]
+        return (i - 1 + (when - t0) / (t1 - t0)) / 24
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._clock:
+            self._clock.join(timeout=1)
+        self.out.delete()
+        self.inp.delete()
+
+
+@pytest.fixture
+def daw(jack_server, start_app):
+    app = start_app(load_fake, midi_backend="jack", midi_capture_bars=2, midi_client_name="continuo-test")
+    assert app.midi.status()["midi"] == "open", app.midi.status()
+    peer = FakeDaw("continuo in", "continuo out")
+    yield app, peer
+    peer.close()
+
+
+def test_capture_trigger_and_play_in_sync(daw) -> None:
+    app, peer = daw
+    peer.start_clock()
+    melody = [60, 62, 64, 65, 67, 65, 64, 62]
+    for beat, pitch in enumerate(melody):  # two bars of quarter notes on channel 1 (melody)
+        peer.wait_beat(beat)
+        peer.send(0x90, pitch, 100)
+        peer.wait_beat(beat + 0.5)
+        peer.send(0x80, pitch, 0)
+    peer.wait_beat(8.25)
+    peer.send(0x9F, 36, 127)  # the trigger: note 36 on channel 16
+    peer.send(0x8F, 36, 0)
+
+    deadline = time.monotonic() + 10
+    while not [m for m in peer.messages() if m.type == "note_on"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    captured = app.clips.get("midi-capture-melody")
+    assert [n.pitch for n in captured] == melody
+    assert all(abs(n.start_beats - i) < TOLERANCE_BEATS for i, n in enumerate(captured))
+
+    first = next(t for t, m in peer.received if m.type == "note_on")
+    start_beat = peer.beat_of(first)
+    peer.wait_beat(start_beat + 6.5)
+    ons = [(peer.beat_of(t), m) for t, m in list(peer.received) if m.type == "note_on"]
+    # started on a bar line, every note on its beat; fake model: bass (channel 4) 48, keys (channel 3) 60
+    assert start_beat % 4 < TOLERANCE_BEATS or start_beat % 4 > 4 - TOLERANCE_BEATS, start_beat
+    assert all(abs(beat - round(beat)) < TOLERANCE_BEATS for beat, _ in ons), [round(b, 3) for b, _ in ons]
+    assert {(m.channel, m.note) for _, m in ons} == {(3, 48), (2, 60)}
+    assert len({round(beat) for beat, _ in ons}) >= 6
+
+    # stop mid-note: every note-on has its note-off and All Notes Off arrives on both channels
+    peer.wait_beat(int(start_beat) + 7.3)
+    with Client(port=app.osc.port) as client:
+        client.send("/continuo/stop")
+        client.wait_for("/continuo/stopped")
+    time.sleep(0.1)
+    messages = peer.messages()
+    assert notes_of(messages) == {}
+    assert {m.channel for m in messages if m.type == "control_change" and m.control == 123} == {2, 3}
+
+
+def test_transport_stop_and_shutdown_leave_no_hanging_notes(daw) -> None:
+    app, peer = daw
+    with Client(port=app.osc.port) as client:
+        client.generate("loop1", task="accompany", chords="C | F", parts="bass,keys", bars=2)
+    peer.start_clock()
+    peer.wait_beat(0.5)
+    with Client(port=app.osc.port) as client:
+        client.send("/continuo/play", "loop1")
+        assert client.wait_for("/continuo/playing")[1][0] == "loop1"
+    peer.wait_beat(4.5)  # playing from bar 2, mid-note
+    assert notes_of(peer.messages()), "something should be sounding mid-note"
+    peer.send(0xFC)  # the DAW stops
+    time.sleep(0.15)
+    assert notes_of(peer.messages()) == {}
+
+    peer.send(0xFB)  # continue: playback resumes where the song is
+    peer.wait_beat(5.7)
+    time.sleep(0.1)
+    assert notes_of(peer.messages()), "playback should resume on Continue"
+    app.stop()  # shutdown while notes sound
+    time.sleep(0.1)
+    assert notes_of(peer.messages()) == {}

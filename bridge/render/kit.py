@@ -7,6 +7,8 @@ import pedalboard
 
 from bridge.render.song import Part
 
+OUTPUT_LEVEL = 0.4  # about a General MIDI SoundFont's drum level
+
 KICKS = (35, 36)
 SNARES = (38, 40)
 TOMS = (41, 43, 45, 47, 48, 50)
@@ -29,18 +31,19 @@ def render_kit(part: Part, sample_rate: int, frames: int) -> np.ndarray:
         length = min(len(shot), frames - first)
         if length > 0:
             out[first:first + length] += (velocity / 127.0) ** 1.3 * shot[:length]
-    return out.astype(np.float32)[None, :]
+    return (out * OUTPUT_LEVEL).astype(np.float32)[None, :]
 
 
 def one_shot(pitch: int, sample_rate: int) -> np.ndarray:
     """The sound of one drum note; noise is seeded by the note so renders are repeatable."""
     rng = np.random.default_rng(pitch)
     if pitch in KICKS:
-        return 0.9 * _sweep(sample_rate, 0.45, 150.0, 48.0, 0.045, 0.28) + 0.1 * _noise(rng, sample_rate, 0.006, 0.002)
+        return _layer(0.9 * _sweep(sample_rate, 0.45, 150.0, 48.0, 0.045, 0.28),
+                      0.1 * _noise(rng, sample_rate, 0.006, 0.002))
     if pitch in SNARES or pitch == 39:  # 39: hand clap, a snare without the tone
         noise = _filtered(_noise(rng, sample_rate, 0.25, 0.06 if pitch != 39 else 0.035), sample_rate, high=1500)
-        tone = _sweep(sample_rate, 0.2, 240.0, 180.0, 0.02, 0.06) if pitch != 39 else 0.0
-        return 0.45 * tone + 0.6 * noise
+        tone = _sweep(sample_rate, 0.2, 240.0, 180.0, 0.02, 0.06) * (pitch != 39)
+        return _layer(0.45 * tone, 0.6 * noise)
     if pitch in TOMS:
         base = 80.0 + 22.0 * TOMS.index(pitch)
         return 0.7 * _sweep(sample_rate, 0.5, base * 1.5, base, 0.04, 0.2)
@@ -52,7 +55,15 @@ def one_shot(pitch: int, sample_rate: int) -> np.ndarray:
         return 0.3 * _filtered(_metal(rng, sample_rate, decay * 3, decay), sample_rate, high=4500)
     # everything else (percussion 54-81): a short pitched tick
     freq = 300.0 * 2 ** ((pitch - 60) / 24.0)
-    return 0.35 * _sweep(sample_rate, 0.12, freq, freq, 0.03, 0.03) + 0.15 * _noise(rng, sample_rate, 0.05, 0.015)
+    return _layer(0.35 * _sweep(sample_rate, 0.12, freq, freq, 0.03, 0.03), 0.15 * _noise(rng, sample_rate, 0.05, 0.015))
+
+
+def _layer(*sounds: np.ndarray) -> np.ndarray:
+    """Sounds of different lengths added from their first sample."""
+    out = np.zeros(max(len(s) for s in sounds))
+    for sound in sounds:
+        out[:len(sound)] += sound
+    return out
 
 
 def _sweep(sample_rate: int, seconds: float, f_start: float, f_end: float, sweep_tau: float,

@@ -48,7 +48,7 @@ class RenderJob:
     cleanup: Callable[[], None] = lambda: None
 
 
-def _child_main(conn: Connection, job_id: str, midi: list[Path], preset: RenderPreset, out_dir: Path,
+def render_child_main(conn: Connection, job_id: str, midi: list[Path], preset: RenderPreset, out_dir: Path,
                 soundfont: str, jobs: int, prefixes: list[str], log_level: str) -> None:
     """The render process: its own process group, so a timeout kills its pool and plugins too."""
     if hasattr(os, "setpgrp"):
@@ -69,8 +69,10 @@ def _child_main(conn: Connection, job_id: str, midi: list[Path], preset: RenderP
 class RenderService:
     """Runs render jobs one at a time (each uses ``render_jobs`` processes for its parts)."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, child_main: Callable[..., None] | None = None):
+        """``child_main`` replaces the render process's entry point (tests; it must be module-level)."""
         self.settings = settings
+        self._child_main = child_main or render_child_main
         self._context = multiprocessing.get_context("spawn")
         self._queue: deque[RenderJob] = deque()
         self._running: RenderJob | None = None
@@ -136,7 +138,7 @@ class RenderService:
         s = self.settings
         parent, child = self._context.Pipe(duplex=False)
         process = self._context.Process(
-            target=_child_main, name=f"continuo-render-{job.id}", daemon=False,
+            target=self._child_main, name=f"continuo-render-{job.id}", daemon=False,
             args=(child, job.id, job.midi, job.preset, s.output_dir, s.soundfont, s.render_jobs, job.prefixes,
                   s.log_level),
         )

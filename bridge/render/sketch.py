@@ -11,7 +11,8 @@ from bridge.render.song import Part
 
 TABLE_BITS = 13
 TABLE_SIZE = 1 << TABLE_BITS
-MAX_HARMONICS = 64
+HARMONIC_STEPS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
+OUTPUT_LEVEL = 0.3  # about a General MIDI SoundFont's level, so presets suit both
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class SketchSynth:
         chain = [pedalboard.LowpassFilter(cutoff_frequency_hz=voice.cutoff_hz)]
         if voice.chorus:
             chain.append(pedalboard.Chorus(rate_hz=0.4, depth=0.2, centre_delay_ms=8.0, mix=0.35))
-        audio = out.astype(np.float32)[None, :]
+        audio = (out * OUTPUT_LEVEL).astype(np.float32)[None, :]
         return pedalboard.Pedalboard(chain)(audio, self.sample_rate)
 
     def _add_note(self, out: np.ndarray, voice: Voice, start: float, duration: float, pitch: int,
@@ -96,7 +97,8 @@ class SketchSynth:
         out[first:first + length] += amplitude * wave * self._envelope(voice, n, held, freq)
 
     def _oscillator(self, spectrum: str, freq: float, n: np.ndarray) -> np.ndarray:
-        harmonics = int(max(1, min(MAX_HARMONICS, (self.sample_rate / 2) // freq)))
+        limit = (self.sample_rate / 2) // freq  # band-limited: no harmonic above Nyquist
+        harmonics = max([h for h in HARMONIC_STEPS if h <= limit] or [1])  # few tables, each reused
         table = self._table(spectrum, harmonics)
         # 32-bit fixed-point phase (integer multiply, shift, mask: no float modulo) and a nearest-sample
         # lookup: with 8192 points its error stays near -70 dB, inaudible under a sketch

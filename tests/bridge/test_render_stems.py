@@ -1,0 +1,124 @@
+"""Stems from MIDI: sketch instruments with nothing installed, a real GM SoundFont, formats, loudness."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bridge.cli import main
+from bridge.errors import SoundfontError
+from bridge.render.audio import measure_lufs, read_audio
+from bridge.render.presets import load_preset, parse_render, with_instrument
+from bridge.render.soundfont import find_soundfont
+from bridge.render.stems import render_files
+from tests.bridge.render_fakes import write_song
+
+SONG_SECONDS = 4.0  # two bars at 120 bpm
+HAVE_SOUNDFONT = find_soundfont() is not None
+needs_soundfont = pytest.mark.skipif(not HAVE_SOUNDFONT, reason="no GM SoundFont installed (apt install "
+                                     "timgm6mb-soundfont); CI installs one")
+
+
+@pytest.fixture
+def nothing_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No SoundFont in any folder and no FluidSynth library, as on a bare machine."""
+    monkeypatch.setattr("bridge.render.soundfont.soundfont_dirs", lambda: ())
+    monkeypatch.setitem(sys.modules, "fluidsynth", None)
+
+
+def _check_stems(song, seconds: float, sample_rate: int, parts: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Every file: stereo, the rate asked for, the same length, non-silent, starting at bar 1."""
+    assert list(song.stems) == list(parts)
+    audio = {}
+    for name, path in [("mix", song.mix), *song.stems.items()]:
+        data, rate = read_audio(path)
+        assert rate == sample_rate and data.shape == (2, song.frames), name
+        assert np.abs(data).max() > 0.01, f"{name} is silent"
+        onset = np.argmax(np.abs(data).max(axis=0) > 1e-3) / rate
+        assert onset < 0.05, f"{name} starts {onset:.3f} s late"  # every part plays on beat 1
+        audio[name] = data
+    assert song.frames == pytest.approx((SONG_SECONDS + seconds) * sample_rate, abs=sample_rate * 0.2)
+    return audio
+
+
+def test_sketch_instruments_with_nothing_installed(tmp_path: Path, nothing_installed) -> None:
+    parts = ("melody", "counter", "keys", "bass", "pad", "arp", "drums")
+    midi = write_song(tmp_path / "tune.mid", parts)
+    preset = load_preset("default")  # instrument auto: falls back to sketch
+    [song] = render_files([midi], preset, tmp_path / "stems", jobs=1)
+    assert set(song.instruments.values()) >= {"sketch:kit", "sketch:bass", "sketch:keys", "sketch:pad"}
+    audio = _check_stems(song, preset.tail_seconds, 44100, parts)
+    assert measure_lufs(audio["mix"], 44100) == pytest.approx(-16.0, abs=0.5)
+    # deterministic: the same input gives the same bytes
+    [again] = render_files([midi], preset, tmp_path / "again", jobs=1)
+    for a, b in zip([song.mix, *song.stems.values()], [again.mix, *again.stems.values()]):
+        assert a.read_bytes() == b.read_bytes()
+
+
+def test_asking_for_a_soundfont_with_none_installed_says_how_to_fix(tmp_path: Path, nothing_installed) -> None:
+    midi = write_song(tmp_path / "tune.mid", ("keys",))
+    preset = with_instrument(load_preset("default"), "soundfont")
+    with pytest.raises(SoundfontError, match="no SoundFont .*apt install timgm6mb-soundfont"):
+        render_files([midi], preset, tmp_path / "stems", jobs=1)
+    named = parse_render({"soundfont": "Missing.sf2", "default": {"instrument": "soundfont"}}, "x.toml")
+    with pytest.raises(SoundfontError, match="'Missing.sf2' not found"):
+        render_files([midi], named, tmp_path / "stems", jobs=1)
+
+
+@needs_soundfont
+@pytest.mark.parametrize("fmt, rate, depth", [("wav", 48000, 24), ("flac", 44100, 16), ("aiff", 44100, 24)])
+def test_soundfont_stems_formats_and_loudness(tmp_path: Path, fmt: str, rate: int, depth: int) -> None:
+    parts = ("melody", "keys", "bass", "drums")
+    midi = write_song(tmp_path / "tune.mid", parts)
+    preset = with_instrument(load_preset("default"), "soundfont").replace(
+        format=fmt, sample_rate=rate, bit_depth=depth, loudness_lufs=-18.0)
+    [song] = render_files([midi], preset, tmp_path / "stems", jobs=1)
+    assert set(song.instruments.values()) == {f"soundfont:{find_soundfont().name}"}
+    assert song.mix.suffix == {"wav": ".wav", "flac": ".flac", "aiff": ".aif"}[fmt]
+    audio = _check_stems(song, preset.tail_seconds, rate, parts)
+    assert measure_lufs(audio["mix"], rate) == pytest.approx(-18.0, abs=0.5)
+
+
+@needs_soundfont
+def test_each_stem_normalised_and_reverb_tail_kept(tmp_path: Path) -> None:
+    midi = write_song(tmp_path / "tune.mid", ("keys", "bass"))
+    preset = parse_render({
+        "loudness_lufs": -20.0, "loudness_mode": "each", "tail_seconds": 3.0,
+        "default": {"instrument": "soundfont"},
+        "parts": {"keys": {"effects": [{"name": "Reverb", "room_size": 0.9, "wet_level": 0.5}]}},
+    }, "inline")
+    [song] = render_files([midi], preset, tmp_path / "stems", jobs=1)
+    audio = _check_stems(song, 3.0, 44100, ("keys", "bass"))
+    for name in ("mix", "keys", "bass"):
+        assert measure_lufs(audio[name], 44100) == pytest.approx(-20.0, abs=0.5), name
+    tail = audio["keys"][:, int((SONG_SECONDS + 0.5) * 44100):]
+    assert np.abs(tail).max() > 1e-3  # the reverb rings on after the last note, inside the file
+
+
+@pytest.mark.slow
+def test_batch_folder_in_parallel_from_the_cli(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    write_song(folder / "one.mid", ("keys", "bass"))
+    write_song(folder / "two.mid", ("pad", "drums"))
+    (folder / "notes.txt").write_text("not MIDI")
+    code = main(["render", str(folder), "--out", str(tmp_path / "stems"), "--preset", "sketch", "--jobs", "2",
+                 "--format", "flac", "--bit-depth", "16"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    for name in ("one-mix", "one-keys", "one-bass", "two-mix", "two-pad", "two-drums"):
+        assert (tmp_path / "stems" / f"{name}.flac").is_file() and f"{name}.flac" in printed
+
+
+def test_cli_errors_name_the_fix(tmp_path: Path, capsys) -> None:
+    assert main(["render", str(tmp_path / "missing.mid"), "--out", str(tmp_path)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["render", str(tmp_path / "empty"), "--out", str(tmp_path)]) == 2
+    assert "holds no .mid" in capsys.readouterr().err
+    write_song(tmp_path / "tune.mid", ("keys",))
+    assert main(["render", str(tmp_path / "tune.mid"), "--out", str(tmp_path), "--preset", "nope"]) == 2
+    assert "known presets" in capsys.readouterr().err

@@ -31,8 +31,9 @@ def write_song(path: Path, parts: tuple[str, ...] = ("melody", "keys", "bass", "
     return write_midi(path, midi)
 
 
-def crash_child(conn, *args) -> None:
-    """A render process killed by its plugin (a segfault looks the same from outside)."""
+def crash_child(conn, job_id, midi, preset, out_dir, *args) -> None:
+    """A render process killed by its plugin (a segfault looks the same from outside); notes when."""
+    (Path(out_dir) / f"{job_id}.crashed-at").write_text(repr(time.time()))
     os._exit(11)
 
 

@@ -165,6 +165,7 @@ def test_capture_trigger_and_play_in_sync(daw) -> None:
     deadline = time.monotonic() + 10
     while not [m for m in peer.messages() if m.type == "note_on"] and time.monotonic() < deadline:
         time.sleep(0.01)
+    assert "midi-capture-melody" in app.clips.names(), (app.midi.status(), peer.out.get_ports())
     captured = app.clips.get("midi-capture-melody")
     assert [n.pitch for n in captured] == melody
     assert all(abs(n.start_beats - i) < TOLERANCE_BEATS for i, n in enumerate(captured))

@@ -8,6 +8,7 @@ import signal
 import threading
 
 from bridge import __version__
+from bridge.ableton import AbletonService
 from bridge.clips import ClipStore
 from bridge.errors import ConfigError
 from bridge.jobs.engine import JobEngine
@@ -15,7 +16,7 @@ from bridge.jobs.finished import ResultStore
 from bridge.jobs.worker import Loader, load_default
 from bridge.midi.connection import PortFactory
 from bridge.midi.service import MidiService
-from bridge.osc import routes_clip, routes_job, routes_midi, routes_render, routes_server
+from bridge.osc import routes_ableton, routes_clip, routes_job, routes_midi, routes_render, routes_server
 from bridge.osc.router import Router
 from bridge.osc.server import OscServer
 from bridge.render.service import RenderService
@@ -34,8 +35,10 @@ class App:
         self.engine = JobEngine(settings, loader)
         self.midi = MidiService(settings, self.clips, midi_ports)
         self.renders = RenderService(settings)
+        self.ableton = AbletonService(settings)
         self.router = Router([*routes_server.routes(self), *routes_clip.routes(self), *routes_job.routes(self),
-                              *routes_midi.routes(self), *routes_render.routes(self)])
+                              *routes_midi.routes(self), *routes_render.routes(self),
+                              *routes_ableton.routes(self)])
         self.osc = OscServer(settings, self.router.handle_packet)
         self._counts = {"accepted": 0, "done": 0, "failed": 0}
         self._counts_lock = threading.Lock()
@@ -77,6 +80,7 @@ class App:
         self.engine.start()
         self.midi.start()
         self.renders.start()
+        self.ableton.start()
         log.info("continuo %s ready; results go to %s", __version__, output)
 
     def stop(self) -> None:
@@ -85,6 +89,7 @@ class App:
             return
         self._stopped.set()
         log.info("stopping")
+        self.ableton.stop()
         self.renders.stop()
         self.midi.stop()
         self.engine.stop()

@@ -102,6 +102,18 @@ class RenderError(ContinuoError, RuntimeError):
     code = "render_failed"
 
 
+class AbletonError(ContinuoError, ConnectionError):
+    """Live (through AbletonOSC) refused a request or holds something else than asked for."""
+
+    code = "ableton"
+
+
+class AbletonTimeout(AbletonError, TimeoutError):
+    """Live did not answer in time: AbletonOSC is missing, Live is closed, or the ports differ."""
+
+    code = "ableton_timeout"
+
+
 class InternalError(ContinuoError, RuntimeError):
     """A bug: an unexpected exception, logged with its traceback."""
 

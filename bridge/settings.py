@@ -101,6 +101,16 @@ class Settings:
     midi_max_input_per_second: int = _setting(
         5000, "incoming MIDI messages per second; more are dropped and logged", min=10, max=1_000_000
     )
+    # Ableton Live through AbletonOSC (docs/daw/ableton.md)
+    ableton_host: str = _setting("127.0.0.1", "address of the computer running Live with AbletonOSC")
+    ableton_port: int = _setting(11000, "UDP port AbletonOSC listens on", min=1, max=65535)
+    ableton_reply_port: int = _setting(
+        11001, "UDP port AbletonOSC answers on (continuo listens there once an /continuo/ableton request comes)",
+        min=0, max=65535,
+    )
+    ableton_timeout_seconds: float = _setting(
+        3.0, "how long to wait for each answer from Live", min=0.05, max=120.0
+    )
 
     def __post_init__(self) -> None:
         if self.output_dir == Path():

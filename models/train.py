@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 SIZES = {  # name -> (layers, heads, width); "base" is the shipped model
     "tiny": (2, 2, 64),
-    "small": (4, 4, 192),
+    "small": (4, 4, 256),
     "base": (6, 4, 320),
     "large": (8, 8, 512),
 }

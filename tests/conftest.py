@@ -74,3 +74,21 @@ def connect(app) -> Iterator:
     yield open_client
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def fake_app(start_app):
+    """Start an App whose worker runs tests/bridge/fakes.py's FakeGenerator; waits until it is loaded."""
+    import time
+
+    from tests.bridge.fakes import load_fake
+
+    def start(**overrides) -> App:
+        app = start_app(loader=load_fake, **overrides)
+        deadline = time.monotonic() + 30
+        while app.engine.status()["model_state"] != "ready":
+            assert time.monotonic() < deadline, "the fake model did not load"
+            time.sleep(0.05)
+        return app
+
+    return start

@@ -107,27 +107,34 @@ def worker_main(conn: Connection, cancel: Event, model: str, device: str, log_le
                 conn.send(("error", job_id, "model_error", load_error))
                 continue
         conn.send(("started", job_id))
-        last = [0.0]
+        _run_job(conn, cancel, generator, job_id, request, lambda: loader(model, "cpu"))
 
-        def progress(fraction: float) -> None:
-            if cancel.is_set():
-                raise _Cancelled
-            now = time.monotonic()
-            if now - last[0] >= PROGRESS_INTERVAL_SECONDS:
-                last[0] = now
-                conn.send(("progress", job_id, float(fraction)))
 
-        def notice(text: str, job_id: str = job_id) -> None:
-            log.warning("job %s: %s", job_id, text)
-            conn.send(("notice", job_id, text))
+def _run_job(conn: Connection, cancel: Event, generator: Generator, job_id: str, request,
+             load_on_cpu: Callable[[], Generator]) -> None:
+    """Run one request and send exactly one of result, cancelled or error."""
+    last_sent = 0.0
 
-        try:
-            results = generate_with_fallback(generator, request, progress, notice, lambda: loader(model, "cpu"))
-            conn.send(("result", job_id, results))
-        except _Cancelled:
-            conn.send(("cancelled", job_id))
-        except ValueError as err:
-            conn.send(("error", job_id, "bad_request", str(err)))
-        except Exception as err:
-            log.exception("job %s failed in the model", job_id)
-            conn.send(("error", job_id, "model_error", f"the model failed: {type(err).__name__}: {err}"))
+    def progress(fraction: float) -> None:
+        nonlocal last_sent
+        if cancel.is_set():
+            raise _Cancelled
+        now = time.monotonic()
+        if now - last_sent >= PROGRESS_INTERVAL_SECONDS:
+            last_sent = now
+            conn.send(("progress", job_id, float(fraction)))
+
+    def notice(text: str) -> None:
+        log.warning("job %s: %s", job_id, text)
+        conn.send(("notice", job_id, text))
+
+    try:
+        results = generate_with_fallback(generator, request, progress, notice, load_on_cpu)
+        conn.send(("result", job_id, results))
+    except _Cancelled:
+        conn.send(("cancelled", job_id))
+    except ValueError as err:
+        conn.send(("error", job_id, "bad_request", str(err)))
+    except Exception as err:
+        log.exception("job %s failed in the model", job_id)
+        conn.send(("error", job_id, "model_error", f"the model failed: {type(err).__name__}: {err}"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bridge.errors import ContinuoError, InvalidRequest
@@ -22,8 +24,13 @@ log = logging.getLogger(__name__)
 GENERATE_USAGE = "<job name> key value key value ... (or <job name> '{JSON object}')"
 
 
-def start_job(app: App, peer: Peer, job_id: str, spec: JobSpec) -> None:
-    """Submit a generate job whose replies go to ``peer``; its results are kept for /continuo/play."""
+def start_job(app: App, peer: Peer, job_id: str, spec: JobSpec,
+              deliver: Callable[[Job, list[Result], list[Path]], None] | None = None) -> None:
+    """Submit a generate job whose replies go to ``peer``; its results are kept for /continuo/play.
+
+    ``deliver``, when given, takes over after the notes are sent and must end the job with
+    /continuo/done or /continuo/error itself (Ableton: the parts are written into Live first).
+    """
     settings = app.settings
     request = spec.build(app.clips.get)
     stem = result_stem(job_id, spec.output)
@@ -41,6 +48,9 @@ def start_job(app: App, peer: Peer, job_id: str, spec: JobSpec) -> None:
         paths = save_results(results, stem, settings.output_dir, title=job.id)
         for chunk in notes_messages(job.id, results, settings.reply_max_bytes):
             peer.send("/continuo/notes", *chunk)
+        if deliver is not None:
+            deliver(job, results, paths)
+            return
         if spec.render:  # stems first; /continuo/done follows them (bridge/osc/routes_render.py)
             from bridge.osc.routes_render import render_after_generate
 

@@ -8,20 +8,8 @@ from pathlib import Path
 import pytest
 
 from bridge.client import Client, ContinuoReplyError
-from tests.bridge.fakes import load_fake
 
 
-@pytest.fixture
-def fake_app(start_app):
-    def start(**overrides):
-        app = start_app(loader=load_fake, **overrides)
-        deadline = time.monotonic() + 30
-        while app.engine.status()["model_state"] != "ready":
-            assert time.monotonic() < deadline, "fake model did not load"
-            time.sleep(0.05)
-        return app
-
-    return start
 
 
 def _ends(client: Client, seconds: float = 0.5) -> list[tuple[str, list]]:

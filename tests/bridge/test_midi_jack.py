@@ -7,6 +7,7 @@ MIDI once per period (256 frames at 48 kHz, 5.3 ms) in each direction, and the m
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import threading
@@ -67,7 +68,8 @@ def jack_server():
 class FakeDaw:
     """The test's own JACK client: sends clock, notes and the trigger; records what continuo plays."""
 
-    def __init__(self, in_port: str, out_port: str):
+    def __init__(self, client: str, in_port: str, out_port: str):
+        self.client = client
         self.out = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name="fake-daw")
         self.inp = rtmidi.MidiIn(rtapi=rtmidi.API_UNIX_JACK, name="fake-daw")
         self.inp.ignore_types(sysex=True, timing=False, active_sense=True)
@@ -80,12 +82,11 @@ class FakeDaw:
         self._clock: threading.Thread | None = None
         self._stop = threading.Event()
 
-    @staticmethod
-    def _open(rt, name: str) -> None:
+    def _open(self, rt, name: str) -> None:
         deadline = time.monotonic() + 5
         while True:
             ports = rt.get_ports()
-            match = [i for i, p in enumerate(ports) if p.endswith(":" + name)]
+            match = [i for i, p in enumerate(ports) if p.startswith(self.client) and p.endswith(":" + name)]
             if match:
                 rt.open_port(match[0])
                 return
@@ -142,9 +143,10 @@ class FakeDaw:
 
 @pytest.fixture
 def daw(jack_server, start_app):
-    app = start_app(load_fake, midi_backend="jack", midi_capture_bars=2, midi_client_name="continuo-test")
+    client = f"continuo-test-{os.getpid()}"  # test runs side by side on one JACK server never mix ports
+    app = start_app(load_fake, midi_backend="jack", midi_capture_bars=2, midi_client_name=client)
     assert app.midi.status()["midi"] == "open", app.midi.status()
-    peer = FakeDaw("continuo in", "continuo out")
+    peer = FakeDaw(client, "continuo in", "continuo out")
     yield app, peer
     peer.close()
 

@@ -5,27 +5,14 @@ from __future__ import annotations
 import errno
 import os
 import signal
-import time
 from pathlib import Path
 
 import mido
 import pytest
 
 from bridge.client import Client, ContinuoReplyError
-from tests.bridge.fakes import load_fake
 
 
-@pytest.fixture
-def fake_app(start_app):
-    def start(**overrides):
-        app = start_app(loader=load_fake, **overrides)
-        deadline = time.monotonic() + 30
-        while app.engine.status()["model_state"] != "ready":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        return app
-
-    return start
 
 
 def test_worker_killed_mid_job(fake_app) -> None:

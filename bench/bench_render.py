@@ -1,0 +1,128 @@
+"""Stem rendering speed next to FluidSynth's fast render of the same MIDI and SoundFont, in the same run.
+
+    .venv/bin/python bench/bench_render.py [--bars 32] [--repeats 3] [--soundfont FILE]
+
+Needs the `fluidsynth` program (apt install fluidsynth) and a GM SoundFont (apt install
+timgm6mb-soundfont). Prints realtime factors (seconds of music per second of wall time, higher
+is faster): `fluidsynth -F` rendering the whole file, continuo rendering one stem per part plus
+the mix with the same SoundFont (dry, and with the default preset's effects and loudness), the
+sketch instruments, the `continuo render` command end to end, and scaling from 1 to 2 processes
+on a batch of files. The medians of ``--repeats`` runs are shown; other work on the machine
+makes single runs noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bridge.midi.files import build_midi, write_midi  # noqa: E402
+from bridge.render.presets import load_preset, parse_render, with_instrument  # noqa: E402
+from bridge.render.soundfont import require_soundfont  # noqa: E402
+from bridge.render.stems import render_files  # noqa: E402
+from models.api import Note  # noqa: E402
+
+PARTS = ("melody", "counter", "keys", "bass", "pad", "arp", "drums")
+TEMPO = 120.0
+
+
+def write_song(path: Path, bars: int, seed: int = 0) -> float:
+    """A 7-part song, busy like a real arrangement; returns its length in seconds."""
+    beats = 4 * bars
+    chords = [(57, 60, 64), (50, 53, 57), (55, 59, 62), (48, 52, 55)]
+    parts: dict[str, list[Note]] = {p: [] for p in PARTS}
+    for bar in range(bars):
+        root = chords[(bar + seed) % 4]
+        b0 = bar * 4.0
+        for beat in range(4):
+            parts["melody"].append(Note(root[beat % 3] + 12, b0 + beat, 0.9, 90))
+            parts["counter"].append(Note(root[(beat + 1) % 3] + 7, b0 + beat + 0.5, 0.45, 70))
+            parts["bass"].append(Note(root[0] - 24 + (7 if beat == 2 else 0), b0 + beat, 0.95, 100))
+            parts["drums"] += [Note(36 if beat % 2 == 0 else 38, b0 + beat, 0.1, 110),
+                               Note(42, b0 + beat, 0.1, 70), Note(42, b0 + beat + 0.5, 0.1, 60)]
+        parts["keys"] += [Note(p, b0 + half * 2, 1.9, 80) for half in range(2) for p in root]
+        parts["pad"] += [Note(p + 12, b0, 4.0, 60) for p in root]
+        parts["arp"] += [Note(root[i % 3] + 12 * (i % 2), b0 + i * 0.25, 0.25, 80) for i in range(16)]
+    write_midi(path, build_midi({p: tuple(n) for p, n in parts.items()}, TEMPO, (4, 4), title=path.stem))
+    return beats * 60.0 / TEMPO
+
+
+def timed(run, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bars", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=4, help="files in the scaling batch")
+    parser.add_argument("--soundfont", default="")
+    args = parser.parse_args()
+    fluidsynth = shutil.which("fluidsynth")
+    if fluidsynth is None:
+        sys.exit("the fluidsynth program is needed for the comparison: apt install fluidsynth")
+    soundfont = require_soundfont(args.soundfont)
+    work = Path(tempfile.mkdtemp(prefix="continuo-bench-"))
+    song = work / "song.mid"
+    seconds = write_song(song, args.bars)
+    batch = [work / f"batch{i}.mid" for i in range(args.batch)]
+    for i, path in enumerate(batch):
+        write_song(path, args.bars, seed=i)
+    print(f"song: {len(PARTS)} parts, {args.bars} bars at {TEMPO:g} bpm = {seconds:.0f} s; SoundFont {soundfont}; "
+          f"{os.cpu_count()} CPU cores; load average {os.getloadavg()[0]:.2f}")
+
+    def peer() -> None:
+        subprocess.run([fluidsynth, "-ni", "-q", "-F", str(work / "fluid.wav"), "-r", "44100", str(soundfont),
+                        str(song)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    dry = parse_render({"soundfont": str(soundfont), "default": {"instrument": "soundfont"}}, "bench (dry)")
+    full = with_instrument(load_preset("default"), "soundfont").replace(soundfont=str(soundfont))
+    sketch = load_preset("sketch")
+    out = work / "out"
+    render_files([song], sketch, out, jobs=1)  # warm-up: imports, SoundFont file in the page cache
+    render_files([song], full, out, jobs=1)
+
+    rows = [("fluidsynth -F (whole file, one process)", timed(peer, args.repeats), seconds)]
+    for label, preset in (("continuo stems+mix, SoundFont, dry", dry),
+                          ("continuo stems+mix, SoundFont, default preset (effects, -16 LUFS)", full),
+                          ("continuo stems+mix, sketch instruments, default effects", sketch)):
+        rows.append((label + ", 1 process", timed(lambda p=preset: render_files([song], p, out, jobs=1),
+                                                   args.repeats), seconds))
+    command = [sys.executable, "-m", "bridge", "render", str(song), "--out", str(out), "--instrument", "soundfont",
+               "--soundfont", str(soundfont), "--jobs", "1"]
+    rows.append(("`continuo render` command, default preset, 1 process (with start-up)",
+                 timed(lambda: subprocess.run(command, check=True, capture_output=True), args.repeats), seconds))
+    for jobs in (1, 2):
+        rows.append((f"batch of {args.batch} files, default preset, {jobs} process(es)",
+                     timed(lambda j=jobs: render_files(batch, full, out, jobs=j), args.repeats),
+                     seconds * args.batch))
+
+    print(f"\n{'what':<78} {'wall s':>7} {'x realtime':>10}")
+    for label, wall, audio in rows:
+        print(f"{label:<78} {wall:7.2f} {audio / wall:10.1f}")
+    fluid_rtf = seconds / rows[0][1]
+    for label, wall, audio in rows[1:4]:
+        print(f"ratio to fluidsynth: {audio / wall / fluid_rtf:5.2f}  ({label})")
+    one, two = rows[-2][1], rows[-1][1]
+    print(f"scaling 1 -> 2 processes on the batch: {one / two:.2f}x (linear would be 2.00x)")
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

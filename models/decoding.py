@@ -1,0 +1,141 @@
+"""Run a token plan through a model: forced tokens fed, target sections sampled under the grammar, KV cache, batches."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+
+from models.sampling import Section, State, advance, legal_tokens, sample_token, start
+from models.tokenizer import BAR, BOS, PAD
+
+log = logging.getLogger(__name__)
+
+Plan = list[int | Section]  # forced tokens and target sections, in order; a Section follows its track token
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+
+
+class _Row:
+    """One sequence of a batch: its plan, the tokens written so far and the grammar state."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan, self.index = plan, 0
+        self.tokens: list[int] = []
+        self.state: State | None = None
+        self.bars_done = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.index >= len(self.plan) and self.state is None
+
+    def forced_run(self) -> list[int]:
+        """Forced tokens from the current point up to the next section (empty while sampling)."""
+        if self.state is not None:
+            return []
+        run = []
+        for item in self.plan[self.index:]:
+            if isinstance(item, Section):
+                break
+            run.append(item)
+        return run
+
+    def take_forced(self, count: int) -> list[int]:
+        run = self.forced_run()[:count]
+        self.index += len(run)
+        self._enter_section()
+        return run
+
+    def _enter_section(self) -> None:
+        if self.state is None and self.index < len(self.plan) and isinstance(self.plan[self.index], Section):
+            self.state = start(self.plan[self.index])  # type: ignore[arg-type]
+            self.index += 1
+
+    def take_sampled(self, token: int) -> None:
+        assert self.state is not None
+        if token == self.state.section.end:
+            self.state = None
+            if self.index < len(self.plan) and self.plan[self.index] == token:
+                self.index += 1  # the closing token is the plan's next forced token
+            self._enter_section()
+        else:
+            self.state = advance(self.state, token)
+
+
+def _rebuild(model: nn.Module, rows: list[_Row], keep: int) -> tuple[object, torch.Tensor]:
+    """Restart the cache from BOS STYLE plus the last whole bars that fit in ``keep`` tokens (left-padded)."""
+    windows = []
+    for row in rows:
+        head, body = row.tokens[:2], row.tokens[2:]
+        bars = [i for i, t in enumerate(body) if t == BAR]
+        cut = next((i for i in bars if len(body) - i <= keep), bars[-1] if bars else 0)
+        windows.append(head + body[cut:])
+    width = max(len(w) for w in windows)
+    device = model.embed.weight.device  # type: ignore[union-attr]
+    idx = torch.tensor([[PAD] * (width - len(w)) + w for w in windows], device=device)
+    cache = model.new_cache(len(rows))  # type: ignore[operator]
+    mask = torch.zeros(len(rows), model.config.n_ctx, dtype=torch.bool, device=device)  # type: ignore[union-attr]
+    for r, w in enumerate(windows):
+        mask[r, width - len(w):] = True
+    mask[:, width:] = True
+    cache.key_mask = mask if any(len(w) < width for w in windows) else None
+    logits = model(idx, cache)[:, -1]  # (B, V)
+    return cache, logits
+
+
+@torch.no_grad()
+def run_plans(model: nn.Module, plans: Sequence[Plan], settings: SamplingSettings, seed: int,
+              on_bar: Callable[[int], None] | None = None) -> list[list[int]]:
+    """Decode every plan (one batch); returns each row's full token list.
+
+    ``on_bar(bars)`` is called whenever the slowest row has finished another bar; what it raises propagates.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    rows = [_Row(list(p)) for p in plans]
+    device = model.embed.weight.device  # type: ignore[union-attr]
+    n_ctx = getattr(model.config, "n_ctx", 1 << 30) if model.config.kind == "transformer" else 1 << 30  # type: ignore[union-attr]
+    cache = model.new_cache(len(rows))  # type: ignore[operator]
+    logits: torch.Tensor | None = None
+    reported = 0
+    while not all(r.finished for r in rows):
+        if len(rows) == 1 and rows[0].forced_run():
+            step_tokens = [rows[0].take_forced(max(1, n_ctx - cache.length))]
+        else:
+            step_tokens = []
+            for r, row in enumerate(rows):
+                if row.finished:
+                    step_tokens.append([PAD])
+                elif row.state is None:
+                    step_tokens.append(row.take_forced(1))
+                else:
+                    assert logits is not None
+                    token = sample_token(logits[r], legal_tokens(row.state), generator, settings.temperature,
+                                         settings.top_k, settings.top_p)
+                    row.take_sampled(token)
+                    step_tokens.append([token])
+        for row, tokens in zip(rows, step_tokens):
+            if tokens != [PAD]:
+                row.tokens += tokens
+        width = len(step_tokens[0])
+        if cache.length + width > n_ctx:
+            cache, logits = _rebuild(model, rows, n_ctx // 2)
+        else:
+            idx = torch.tensor(step_tokens, device=device)  # (B, T)
+            logits = model(idx, cache)[:, -1].float()  # (B, V)
+        bars = min(r.tokens.count(BAR) for r in rows)
+        if on_bar is not None and bars > reported:
+            reported = bars
+            on_bar(bars)
+    return [r.tokens for r in rows]
+
+
+def plan_header(style_token: int) -> Plan:
+    return [BOS, style_token]

@@ -1,0 +1,186 @@
+"""Grammar of a target section as small pure functions that mask logits, plus temperature/top-k/top-p sampling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+
+from models.tokenizer import (BASS0, CHORD_N, CHORD_QUALITIES, DENS0, DENSITY_EDGES, DUR0, DURATIONS, PITCH0, POS0,
+                              QUAL0, ROOT0, VEL0, VELOCITY_LEVELS, VOCAB)
+
+V = len(VOCAB)
+# Lowest and highest pitch a track may write, and how many notes may start together.
+PITCH_RANGE = {"melody": (48, 96), "counter": (43, 91), "keys": (36, 96), "bass": (24, 62), "pad": (43, 88),
+               "arp": (36, 96), "drums": (27, 87), "soprano": (55, 84), "alto": (50, 79), "tenor": (43, 72),
+               "bassvoice": (33, 65)}
+MAX_POLYPHONY = {"keys": 6, "pad": 5, "arp": 1, "drums": 4}
+
+
+@dataclass(frozen=True)
+class Section:
+    """What one target section may contain.
+
+    ``rhythm``: if given, the exact (tick, duration index, note count) events to write (pitches are
+    sampled); ``density``: a forced density bucket; ``end``: the token that closes the section.
+    """
+
+    track: str
+    bar_ticks: int
+    end: int
+    density: int | None = None
+    velocity: int | None = None
+    rhythm: tuple[tuple[int, int, int], ...] | None = None
+
+
+@dataclass(frozen=True)
+class State:
+    """Where decoding stands inside a section: the stage and what was last written."""
+
+    section: Section
+    stage: str = "start"  # start, dens, body, pos, dur, pitch (notes) / root, qual, done (chords)
+    pos: int = -1
+    dur: int = -1
+    pitch: int = -1
+    at_pos: int = 0  # notes started at the current position
+    onsets: int = 0
+    density: int = 0
+    event: int = 0  # index into section.rhythm
+
+    @property
+    def is_chord(self) -> bool:
+        return self.section.track == "chord"
+
+
+def start(section: Section) -> State:
+    """The state right after the section's track token."""
+    return State(section, "body" if section.track == "chord" else "start")
+
+
+def _onset_bounds(state: State) -> tuple[int, int]:
+    """(fewest, most) onsets the chosen density bucket allows."""
+    low = DENSITY_EDGES[state.density]
+    high = DENSITY_EDGES[state.density + 1] - 1 if state.density + 1 < len(DENSITY_EDGES) else 10**6
+    return low, high
+
+
+def legal_tokens(state: State) -> torch.Tensor:
+    """Boolean mask ``(V,)`` of the tokens the grammar allows next."""
+    mask = torch.zeros(V, dtype=torch.bool)
+    sec = state.section
+    if state.is_chord:
+        if state.stage == "pos":
+            mask[ROOT0:ROOT0 + 12] = True
+            mask[CHORD_N] = True
+        elif state.stage == "root":
+            mask[QUAL0:QUAL0 + len(CHORD_QUALITIES)] = True
+        else:
+            if state.stage == "qual":
+                mask[BASS0:BASS0 + 12] = True
+            if state.pos < 0:
+                mask[POS0] = True  # every bar states its downbeat chord
+            else:
+                mask[POS0 + state.pos + 1:POS0 + sec.bar_ticks] = True
+                mask[sec.end] = True
+        return mask
+    if state.stage == "start":
+        if sec.density is not None:
+            mask[DENS0 + sec.density] = True
+        else:
+            mask[DENS0:DENS0 + len(DENSITY_EDGES)] = True
+        return mask
+    if state.stage == "dens":
+        if sec.velocity is not None:
+            mask[VEL0 + sec.velocity] = True
+        else:
+            mask[VEL0:VEL0 + VELOCITY_LEVELS] = True
+        return mask
+    lo, hi = PITCH_RANGE.get(sec.track, (0, 127))
+    fewest, most = _onset_bounds(state)
+    if sec.rhythm is not None:
+        return _rhythm_mask(state, mask, lo, hi)
+    if state.stage == "pos":
+        first = state.dur + 1 if state.dur >= 0 else 0
+        mask[DUR0 + first:DUR0 + len(DURATIONS)] = True
+        return mask
+    if state.stage == "dur":
+        mask[PITCH0 + max(lo, state.pitch + 1):PITCH0 + hi + 1] = True
+        if not mask.any():
+            mask[PITCH0 + hi] = True
+        return mask
+    if state.stage == "pitch" and state.at_pos < MAX_POLYPHONY.get(sec.track, 1):
+        mask[PITCH0 + max(lo, state.pitch + 1):PITCH0 + hi + 1] = True
+        mask[DUR0 + state.dur + 1:DUR0 + len(DURATIONS)] = True
+    # the last position that still leaves a tick for every onset the density asks for
+    last = min(sec.bar_ticks - 1, sec.bar_ticks - (fewest - state.onsets))
+    if state.onsets < most and last > state.pos:
+        mask[POS0 + state.pos + 1:POS0 + last + 1] = True
+    if state.onsets >= fewest or not mask.any():
+        mask[sec.end] = True
+    return mask
+
+
+def _rhythm_mask(state: State, mask: torch.Tensor, lo: int, hi: int) -> torch.Tensor:
+    events = state.section.rhythm or ()
+    if state.stage == "pos":
+        mask[DUR0 + events[state.event][1]] = True
+    elif state.stage in ("dur", "pitch") and state.at_pos < events[state.event][2]:
+        mask[PITCH0 + max(lo, state.pitch + 1):PITCH0 + hi + 1] = True
+        if not mask.any():
+            mask[PITCH0 + hi] = True
+    elif state.event + (state.stage == "pitch") < len(events):
+        mask[POS0 + events[state.event + (state.stage == "pitch")][0]] = True
+    else:
+        mask[state.section.end] = True
+    return mask
+
+
+def advance(state: State, token: int) -> State:
+    """The state after ``token`` (which ``legal_tokens`` allowed)."""
+    if state.is_chord:
+        if POS0 <= token < POS0 + 72:
+            return replace(state, stage="pos", pos=token - POS0)
+        if ROOT0 <= token < ROOT0 + 12:
+            return replace(state, stage="root")
+        if QUAL0 <= token < QUAL0 + len(CHORD_QUALITIES):
+            return replace(state, stage="qual")
+        return replace(state, stage="done")  # CHORD_N or BASS
+    if DENS0 <= token < DENS0 + len(DENSITY_EDGES):
+        return replace(state, stage="dens", density=token - DENS0)
+    if VEL0 <= token < VEL0 + VELOCITY_LEVELS:
+        return replace(state, stage="body")
+    if POS0 <= token < POS0 + 72:
+        event = state.event + (state.stage == "pitch" and state.section.rhythm is not None)
+        return replace(state, stage="pos", pos=token - POS0, dur=-1, pitch=-1, at_pos=0, onsets=state.onsets + 1,
+                       event=event)
+    if DUR0 <= token < DUR0 + len(DURATIONS):
+        return replace(state, stage="dur", dur=token - DUR0, pitch=-1)
+    if PITCH0 <= token < PITCH0 + 128:
+        return replace(state, stage="pitch", pitch=token - PITCH0, at_pos=state.at_pos + 1)
+    return replace(state, stage="done")
+
+
+def filter_logits(logits: torch.Tensor, mask: torch.Tensor, temperature: float = 1.0, top_k: int = 0,
+                  top_p: float = 1.0) -> torch.Tensor:
+    """Illegal tokens to -inf, then temperature, top-k and nucleus (top-p) cuts on ``logits`` (V,)."""
+    logits = logits.float().masked_fill(~mask, float("-inf")) / max(temperature, 1e-6)
+    if top_k > 0 and top_k < int(mask.sum()):
+        kth = torch.topk(logits, top_k).values[-1]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p < 1.0:
+        ordered, order = torch.sort(logits, descending=True)
+        cumulative = torch.softmax(ordered, dim=-1).cumsum(-1)
+        drop = cumulative - torch.softmax(ordered, dim=-1) >= top_p  # keep the token that crosses top_p
+        logits = logits.scatter(0, order[drop], float("-inf"))
+    return logits
+
+
+def sample_token(logits: torch.Tensor, mask: torch.Tensor, generator: torch.Generator, temperature: float = 1.0,
+                 top_k: int = 0, top_p: float = 1.0) -> int:
+    """One legal token; a mask with a single legal token is forced without drawing."""
+    legal = mask.nonzero()
+    if len(legal) == 1:
+        return int(legal[0])
+    filtered = filter_logits(logits, mask, temperature, top_k, top_p)
+    probs = torch.softmax(filtered, dim=-1)
+    return int(torch.multinomial(probs, 1, generator=generator))

@@ -17,7 +17,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bridge.errors import AbletonError, AbletonTimeout, ContinuoError, InternalError, QueueFull, ShuttingDown
+from bridge.errors import (
+    AbletonError,
+    AbletonTimeout,
+    ContinuoError,
+    InternalError,
+    QueueFull,
+    ShuttingDown,
+)
 from bridge.osc.packets import encode_message, parse_message, split_packet
 from bridge.settings import Settings, is_loopback
 
@@ -144,7 +151,7 @@ class LiveClient:
         for index in range(0, len(notes), NOTES_PER_MESSAGE):
             flat: list[object] = [track, slot]
             for note in notes[index : index + NOTES_PER_MESSAGE]:
-                flat.extend((note.pitch, note.start_beats, note.duration_beats, int(round(note.velocity)), note.mute))
+                flat.extend((note.pitch, note.start_beats, note.duration_beats, round(note.velocity), note.mute))
             self.send("/live/clip/add/notes", *flat)
             messages += 1
             if messages % MESSAGES_PER_ROUND_TRIP == 0:
@@ -176,7 +183,7 @@ class LiveClient:
         self._sock.settimeout(max(timeout, 0.0))  # 0: do not wait
         try:
             data, source = self._sock.recvfrom(65536)
-        except (BlockingIOError, TimeoutError, socket.timeout):
+        except (BlockingIOError, TimeoutError):
             return None
         except OSError as err:
             raise AbletonError(f"receiving from Live failed: {err.strerror}") from err

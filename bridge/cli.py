@@ -143,6 +143,31 @@ def _cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from models import train
+
+    _configure_logging(_settings(args, ("log_level",)).log_level)
+    try:
+        best = train.run(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"continuo: {err}", file=sys.stderr)
+        return 2
+    print(f"best checkpoint: {best}")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from models import evaluate
+
+    _configure_logging(_settings(args, ("log_level",)).log_level)
+    try:
+        evaluate.run(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"continuo: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from bridge.requests import CLIP_KEYS, KEYS
 
@@ -184,6 +209,27 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(render)
     _add_settings_flags(render, RENDER_FLAGS)
     render.set_defaults(run=_cmd_render)
+
+    from models.evaluate import add_arguments as add_eval_arguments
+    from models.train import add_arguments as add_train_arguments
+
+    train = commands.add_parser(
+        "train", help="train or fine-tune the generation model (docs/models.md)",
+        description="Train the transformer (or the LSTM baseline); resumes from OUT/last.safetensors.",
+        epilog="example: continuo train --finetune ~/midi/mine:custom --steps 500 --out ~/continuo-finetune",
+    )
+    add_train_arguments(train)
+    _add_settings_flags(train, ("log_level",))
+    train.set_defaults(run=_cmd_train)
+
+    evaluate = commands.add_parser(
+        "eval", help="measure a model: NLL per note and musical metrics on a MIDI folder",
+        description="Print NLL per note on the held-out pieces of DIR and metrics of music generated from them.",
+        epilog="example: continuo eval --data ../shared/datasets/pop909 --model transformer",
+    )
+    add_eval_arguments(evaluate)
+    _add_settings_flags(evaluate, ("log_level",))
+    evaluate.set_defaults(run=_cmd_eval)
 
     ports = commands.add_parser("ports", help="list MIDI backends and ports")
     ports.set_defaults(run=_cmd_ports)

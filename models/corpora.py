@@ -22,11 +22,11 @@ MUSIC21_SOURCES = {
     "bach": ("chorale", "voices", 450),
     "palestrina": ("renaissance", "voices", 250),
     "monteverdi": ("renaissance", "voices", 100),
-    "trecento": ("renaissance", "voices", 30),
-    "haydn": ("classical", "quartet", 20),
-    "mozart": ("classical", "quartet", 20),
-    "beethoven": ("classical", "quartet", 30),
-    "ryansMammoth": ("folk", "lead", 1100),
+    "trecento": ("renaissance", "voices", 10),
+    "haydn": ("classical", "quartet", 6),
+    "mozart": ("classical", "quartet", 6),
+    "beethoven": ("classical", "quartet", 6),
+    "ryansMammoth": ("folk", "lead", 500),
 }
 
 
@@ -279,3 +279,28 @@ def read_midi_folder(folder: str | Path, style: str) -> Iterator[Piece]:
         yield Piece(f"user/{path.stem}", style, bars,
                     {k: sorted(v, key=lambda n: (n.start_beats, n.pitch)) for k, v in tracks.items() if k in NOTE_TRACKS},
                     chords)
+
+
+VOICE_PROGRAMS = {"soprano": 52, "alto": 52, "tenor": 52, "bassvoice": 52}  # choir aahs
+
+
+def write_midi(tracks: dict[str, Sequence[Note]], path: str | Path, tempo: float = 120.0,
+               meter: tuple[int, int] = (4, 4), ticks_per_beat: int = 480) -> Path:
+    """Write notes per track to a MIDI file (one track each, program and channel from ``models.api.PARTS``)."""
+    import symusic
+
+    from models.api import PARTS
+
+    score = symusic.Score(ticks_per_beat)
+    score.tempos.append(symusic.Tempo(0, tempo))
+    score.time_signatures.append(symusic.TimeSignature(0, meter[0], meter[1]))
+    for index, (name, notes) in enumerate(tracks.items()):
+        channel, program = PARTS.get(name, (min(index, 8), VOICE_PROGRAMS.get(name, 0)))
+        track = symusic.Track(name, program, channel == 9)
+        for note in notes:
+            track.notes.append(symusic.Note(round(note.start_beats * ticks_per_beat),
+                                            max(1, round(note.duration_beats * ticks_per_beat)), note.pitch, note.velocity))
+        score.tracks.append(track)
+    path = Path(path)
+    score.dump_midi(str(path))
+    return path

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -91,19 +92,19 @@ def _rebuild(model: nn.Module, rows: list[_Row], keep: int) -> tuple[object, tor
     return cache, logits
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def run_plans(model: nn.Module, plans: Sequence[Plan], settings: SamplingSettings, seed: int,
               on_bar: Callable[[int], None] | None = None) -> list[list[int]]:
     """Decode every plan (one batch); returns each row's full token list.
 
     ``on_bar(bars)`` is called whenever the slowest row has finished another bar; what it raises propagates.
     """
-    generator = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
     rows = [_Row(list(p)) for p in plans]
     device = model.embed.weight.device  # type: ignore[union-attr]
     n_ctx = getattr(model.config, "n_ctx", 1 << 30) if model.config.kind == "transformer" else 1 << 30  # type: ignore[union-attr]
     cache = model.new_cache(len(rows))  # type: ignore[operator]
-    logits: torch.Tensor | None = None
+    logits: np.ndarray | None = None
     reported = 0
     while not all(r.finished for r in rows):
         if len(rows) == 1 and rows[0].forced_run():
@@ -117,20 +118,22 @@ def run_plans(model: nn.Module, plans: Sequence[Plan], settings: SamplingSetting
                     step_tokens.append(row.take_forced(1))
                 else:
                     assert logits is not None
-                    token = sample_token(logits[r], legal_tokens(row.state), generator, settings.temperature,
+                    token = sample_token(logits[r], legal_tokens(row.state), rng, settings.temperature,
                                          settings.top_k, settings.top_p)
                     row.take_sampled(token)
                     step_tokens.append([token])
         for row, tokens in zip(rows, step_tokens):
             if tokens != [PAD]:
                 row.tokens += tokens
+                row.bars_done += tokens.count(BAR)
         width = len(step_tokens[0])
         if cache.length + width > n_ctx:
-            cache, logits = _rebuild(model, rows, n_ctx // 2)
+            cache, last = _rebuild(model, rows, n_ctx // 2)
+            logits = last.float().numpy()
         else:
             idx = torch.tensor(step_tokens, device=device)  # (B, T)
-            logits = model(idx, cache)[:, -1].float()  # (B, V)
-        bars = min(r.tokens.count(BAR) for r in rows)
+            logits = model(idx, cache)[:, -1].float().numpy()  # (B, V)
+        bars = min(r.bars_done for r in rows)
         if on_bar is not None and bars > reported:
             reported = bars
             on_bar(bars)

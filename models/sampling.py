@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import torch
+import numpy as np
 
 from models.tokenizer import (BASS0, CHORD_N, CHORD_QUALITIES, DENS0, DENSITY_EDGES, DUR0, DURATIONS, PITCH0, POS0,
                               QUAL0, ROOT0, VEL0, VELOCITY_LEVELS, VOCAB)
@@ -64,9 +64,9 @@ def _onset_bounds(state: State) -> tuple[int, int]:
     return low, high
 
 
-def legal_tokens(state: State) -> torch.Tensor:
+def legal_tokens(state: State) -> np.ndarray:
     """Boolean mask ``(V,)`` of the tokens the grammar allows next."""
-    mask = torch.zeros(V, dtype=torch.bool)
+    mask = np.zeros(V, dtype=bool)
     sec = state.section
     if state.is_chord:
         if state.stage == "pos":
@@ -120,7 +120,7 @@ def legal_tokens(state: State) -> torch.Tensor:
     return mask
 
 
-def _rhythm_mask(state: State, mask: torch.Tensor, lo: int, hi: int) -> torch.Tensor:
+def _rhythm_mask(state: State, mask: np.ndarray, lo: int, hi: int) -> np.ndarray:
     events = state.section.rhythm or ()
     if state.stage == "pos":
         mask[DUR0 + events[state.event][1]] = True
@@ -160,27 +160,30 @@ def advance(state: State, token: int) -> State:
     return replace(state, stage="done")
 
 
-def filter_logits(logits: torch.Tensor, mask: torch.Tensor, temperature: float = 1.0, top_k: int = 0,
-                  top_p: float = 1.0) -> torch.Tensor:
+def filter_logits(logits: np.ndarray, mask: np.ndarray, temperature: float = 1.0, top_k: int = 0,
+                  top_p: float = 1.0) -> np.ndarray:
     """Illegal tokens to -inf, then temperature, top-k and nucleus (top-p) cuts on ``logits`` (V,)."""
-    logits = logits.float().masked_fill(~mask, float("-inf")) / max(temperature, 1e-6)
-    if top_k > 0 and top_k < int(mask.sum()):
-        kth = torch.topk(logits, top_k).values[-1]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
+    out = np.full(V, -np.inf, dtype=np.float64)
+    legal = np.flatnonzero(mask)
+    values = logits[legal].astype(np.float64) / max(temperature, 1e-6)
+    order = np.argsort(-values, kind="stable")
+    keep = len(order) if top_k <= 0 else min(top_k, len(order))
     if top_p < 1.0:
-        ordered, order = torch.sort(logits, descending=True)
-        cumulative = torch.softmax(ordered, dim=-1).cumsum(-1)
-        drop = cumulative - torch.softmax(ordered, dim=-1) >= top_p  # keep the token that crosses top_p
-        logits = logits.scatter(0, order[drop], float("-inf"))
-    return logits
+        probs = np.exp(values[order] - values[order[0]])
+        cumulative = np.cumsum(probs) / probs.sum()
+        keep = min(keep, int(np.searchsorted(cumulative, top_p)) + 1)  # keep the token that crosses top_p
+    chosen = legal[order[:keep]]
+    out[chosen] = values[order[:keep]]
+    return out
 
 
-def sample_token(logits: torch.Tensor, mask: torch.Tensor, generator: torch.Generator, temperature: float = 1.0,
+def sample_token(logits: np.ndarray, mask: np.ndarray, rng: np.random.Generator, temperature: float = 1.0,
                  top_k: int = 0, top_p: float = 1.0) -> int:
-    """One legal token; a mask with a single legal token is forced without drawing."""
-    legal = mask.nonzero()
+    """One legal token drawn with ``rng``; a mask with a single legal token is forced without drawing."""
+    legal = np.flatnonzero(mask)
     if len(legal) == 1:
         return int(legal[0])
     filtered = filter_logits(logits, mask, temperature, top_k, top_p)
-    probs = torch.softmax(filtered, dim=-1)
-    return int(torch.multinomial(probs, 1, generator=generator))
+    probs = np.exp(filtered - filtered.max())
+    cumulative = np.cumsum(probs)
+    return int(min(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"), V - 1))

@@ -188,7 +188,7 @@ def decode(tokens: Sequence[int], roles: Iterable[str] = ROLES) -> Decoded:
     """
     wanted = set(roles)
     out = Decoded({}, [], [], [])
-    bar_start, bar_ticks = -1.0, 48
+    bar_start, bar_ticks = 0.0, 48
     track = role = None
     tick = duration = 0
     velocity = 80

@@ -28,6 +28,7 @@ SIZES = {  # name -> (layers, heads, width); "base" is the shipped model
     "small": (4, 4, 256),
     "base": (6, 4, 320),
     "large": (8, 8, 512),
+    "lstm": (2, 4, 384),  # the LSTM baseline: 2 layers of 384 units (heads unused)
 }
 DEFAULT_SOURCES = ("pop909:../shared/datasets/pop909", "music21")
 
@@ -136,6 +137,11 @@ def train(cfg: TrainConfig) -> Path:
     out = Path(cfg.out).expanduser()
     last_path, best_path = out / "last.safetensors", out / "best.safetensors"
     splits = load_splits(cfg.sources, Path(cfg.cache_dir).expanduser(), cfg.limit)
+    if not len(splits["train"]):
+        raise ValueError(f"no training pieces in {', '.join(cfg.sources)}: check the paths and formats")
+    if not len(splits["valid"]):
+        log.warning("no validation pieces (too few pieces for a split): validating on training pieces")
+        splits["valid"] = splits["train"]
     config = model_config(cfg)
     step, best = 0, math.inf
     model = build_model(config)

@@ -34,7 +34,7 @@ def rotary_tables(n_ctx: int, head_dim: int, base: float = 10000.0) -> tuple[tor
 
 
 def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotate pairs of channels of ``x`` (B, H, T, D) by position; cos/sin are (T, D/2)."""
+    """Rotate channel pairs (0,1), (2,3), ... of ``x`` (..., D) by position; cos/sin broadcast to (..., D/2)."""
     x1, x2 = x[..., 0::2], x[..., 1::2]
     out = torch.stack((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1)
     return out.flatten(-2).type_as(x)
@@ -70,11 +70,11 @@ class Attention(nn.Module):
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, cache: KVCache | None,
                 layer: int) -> torch.Tensor:
         B, T, C = x.shape
-        q, k, v = self.qkv(x).split(C, dim=2)  # (B, T, C) each
-        q = q.view(B, T, self.n_head, self.head_dim).transpose(1, 2)  # (B, H, T, D)
-        k = k.view(B, T, self.n_head, self.head_dim).transpose(1, 2)
-        v = v.view(B, T, self.n_head, self.head_dim).transpose(1, 2)
-        q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        # functional calls on the weights: a decoding step is dominated by per-call overhead on a CPU
+        qkv = F.linear(x, self.qkv.weight).view(B, T, 3, self.n_head, self.head_dim)  # (B, T, 3, H, D)
+        qk = apply_rotary(qkv[:, :, :2], cos, sin)  # queries and keys rotated together: (B, T, 2, H, D)
+        q, k = qk[:, :, 0].transpose(1, 2), qk[:, :, 1].transpose(1, 2)  # (B, H, T, D)
+        v = qkv[:, :, 2].transpose(1, 2)  # (B, H, T, D)
         if cache is None:
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True,
                                                dropout_p=self.dropout if self.training else 0.0)
@@ -88,7 +88,7 @@ class Attention(nn.Module):
                     mask = mask & cache.key_mask[:, None, None, :past + T]  # (B, 1, T, S)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         y = y.transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
-        return self.proj(y)
+        return F.linear(y, self.proj.weight)
 
 
 class Block(nn.Module):
@@ -103,8 +103,10 @@ class Block(nn.Module):
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, cache: KVCache | None,
                 layer: int) -> torch.Tensor:
-        x = x + self.attn(self.ln1(x), cos, sin, cache, layer)
-        return x + self.drop(self.out(F.gelu(self.fc(self.ln2(x)), approximate="tanh")))
+        C = x.shape[-1]
+        x = x + self.attn.forward(F.layer_norm(x, (C,), self.ln1.weight, self.ln1.bias), cos, sin, cache, layer)
+        h = F.linear(F.layer_norm(x, (C,), self.ln2.weight, self.ln2.bias), self.fc.weight)  # (B, T, 4C)
+        return x + self.drop(F.linear(F.gelu(h, approximate="tanh"), self.out.weight))
 
 
 class Transformer(nn.Module):
@@ -141,10 +143,11 @@ class Transformer(nn.Module):
         start = cache.length if cache is not None else 0
         if start + T > self.config.n_ctx:
             raise ValueError(f"sequence of {start + T} tokens exceeds the context of {self.config.n_ctx}")
-        cos, sin = self.cos[start:start + T], self.sin[start:start + T]  # (T, D/2)
+        cos = self.cos[start:start + T, None, None]  # (T, 1, 1, D/2) against (B, T, 2, H, D/2)
+        sin = self.sin[start:start + T, None, None]
         x = self.drop(self.embed(idx))  # (B, T, C)
         for layer, block in enumerate(self.blocks):
-            x = block(x, cos, sin, cache, layer)
+            x = block.forward(x, cos, sin, cache, layer)
         if cache is not None:
             cache.length += T
         return self.head(self.ln_f(x))  # (B, T, V)

@@ -143,6 +143,8 @@ class Player:
                 self._current, self._next = self._next, None
         if synced and event in ("stop", "position", "start"):
             self.scheduler.panic(f"transport {event}")
+        if synced:
+            self.scheduler.wake()
 
     # -- the feeder, called by the scheduler thread --------------------------------------------
 

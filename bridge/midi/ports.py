@@ -172,7 +172,7 @@ class RtMidiFactory:
 def choose_backend(setting: str, platform: str = sys.platform) -> tuple[str | None, str]:
     """The API to use for ``midi_backend``, or None and the reason why MIDI is off (OSC still works)."""
     if setting == "none":
-        return None, "MIDI is off (midi_backend = none)"
+        return None, "midi_backend = none"
     infos = {info.api: info for info in list_backends()}
     if setting != "auto":
         info = next((i for i in infos.values() if _api_key(i) == setting), None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import os
 import threading
 import time
 from collections import Counter, deque
@@ -15,13 +16,34 @@ import mido
 log = logging.getLogger(__name__)
 
 SPIN_SECONDS = 0.0015  # wake this much early, then spin: a timed wait alone overshoots by 0.1-2 ms
-IDLE_SECONDS = 0.02  # the feeder is asked for new events at least this often
+IDLE_SECONDS = 0.02  # longest sleep of an idle scheduler
+FEED_SECONDS = 0.005  # the feeder is asked for new events this often (its horizon is longer)
+FEED_COST_SECONDS = 0.001  # a feeder call may take this long on a busy machine
+BATCH_SECONDS = 0.0005  # events this close to the first due one are sent with it, each at its time
 ALL_NOTES_OFF = 123
+RT_PRIORITY = 40  # below JACK's own threads (70 and up by default)
 
 # (when in perf_counter seconds, order at equal times, port key, message or None for "release all")
 Event = tuple[float, int, str, mido.Message | None]
 Feeder = Callable[[float], Iterable[Event]]
 Sender = Callable[[str, mido.Message], None]
+
+
+def raise_priority() -> bool:
+    """Ask for real-time scheduling for the calling thread (Linux: rtprio, as JACK set-ups grant).
+
+    Without it a busy machine can delay a send by a time slice; continuo still works, less tightly.
+    """
+    if not hasattr(os, "sched_setscheduler"):
+        return False
+    try:
+        os.sched_setscheduler(threading.get_native_id(), os.SCHED_FIFO, os.sched_param(RT_PRIORITY))
+    except OSError as err:
+        log.info("MIDI scheduler runs at normal priority (%s); for tighter timing under load allow "
+                 "real-time priority (docs/midi.md)", err.strerror or err)
+        return False
+    log.debug("MIDI scheduler runs with real-time priority %d", RT_PRIORITY)
+    return True
 
 
 class Scheduler:
@@ -40,6 +62,7 @@ class Scheduler:
         self.errors: deque[float] = deque(maxlen=keep_errors)  # sent minus scheduled, seconds
         self.sent = 0
         self._stopping = False
+        self._next_feed = 0.0
         self._thread: threading.Thread | None = None
 
     # -- control, from any thread ---------------------------------------------------------------
@@ -66,6 +89,7 @@ class Scheduler:
     def wake(self) -> None:
         """Ask the feeder again now (a new playback starts)."""
         with self._cond:
+            self._next_feed = 0.0
             self._cond.notify_all()
 
     def panic(self, reason: str) -> None:
@@ -99,6 +123,7 @@ class Scheduler:
             heapq.heappush(self._heap, (when, order, next(self._seq), self._epoch, port, message))
 
     def _run(self) -> None:
+        raise_priority()
         while True:
             try:
                 if self._step():
@@ -109,9 +134,14 @@ class Scheduler:
                 time.sleep(0.05)
 
     def _step(self) -> bool:
+        now = time.perf_counter()
         feeder = self.feeder
-        if feeder is not None:
-            events = list(feeder(time.perf_counter()))
+        with self._cond:
+            due_soon = bool(self._heap) and self._heap[0][0] - now <= SPIN_SECONDS + FEED_COST_SECONDS
+        # feed only while nothing is about to leave: feeding takes time the next send does not have
+        if feeder is not None and now >= self._next_feed and not due_soon:
+            self._next_feed = now + FEED_SECONDS
+            events = list(feeder(now))
             if events:
                 with self._cond:
                     self._push(events)
@@ -119,24 +149,27 @@ class Scheduler:
             if self._stopping:
                 return True
             if not self._heap:
-                self._cond.wait(IDLE_SECONDS)
+                self._cond.wait(IDLE_SECONDS)  # shorter than the feeder's horizon: nothing is fed late
                 return False
             delay = self._heap[0][0] - time.perf_counter()
             if delay > SPIN_SECONDS:
                 self._cond.wait(min(delay - SPIN_SECONDS, IDLE_SECONDS))
                 return False
-            entry = heapq.heappop(self._heap)
-        when, _, _, epoch, port, message = entry
-        while time.perf_counter() < when:
-            pass
-        with self._send_lock:
-            if epoch != self._epoch:  # a panic came while this one waited
-                return False
-            if message is None:
-                self._release()
-            else:
-                self._deliver(port, message)
-            self.errors.append(time.perf_counter() - when)
+            # everything due within a moment of the first leaves in one go: chords stay tight
+            batch = [heapq.heappop(self._heap)]
+            while self._heap and self._heap[0][0] <= batch[0][0] + BATCH_SECONDS:
+                batch.append(heapq.heappop(self._heap))
+        for when, _, _, epoch, port, message in batch:
+            while time.perf_counter() < when:
+                pass
+            with self._send_lock:
+                if epoch != self._epoch:  # a panic came while this one waited
+                    continue
+                if message is None:
+                    self._release()
+                else:
+                    self._deliver(port, message)
+                self.errors.append(time.perf_counter() - when)
         return False
 
     # -- sending, under the send lock ----------------------------------------------------------

@@ -15,7 +15,7 @@ from bridge.clips import ClipStore
 from bridge.errors import InvalidRequest, PortError
 from bridge.midi.capture import Recorder, Take
 from bridge.midi.clock import ClockFollower
-from bridge.midi.connection import MAIN, PortFactory, PortManager
+from bridge.midi.connection import MAIN, WATCH_SECONDS, PortFactory, PortManager
 from bridge.midi.decode import DropLog, MidiDecoder
 from bridge.midi.mapping import midi_config
 from bridge.midi.player import Player, Playback, playback_events
@@ -55,10 +55,24 @@ class MidiService:
         self._last_timeline = 0.0
         self._last_take = Take()
         self._thread: threading.Thread | None = None
+        self._starter: threading.Thread | None = None
+        self.watch_seconds = WATCH_SECONDS  # how often ports are checked and reopened
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
+        """Open the ports in the background (probing MIDI systems can take a while); OSC is not held up."""
+        self.state, self.reason = "starting", "opening the MIDI ports"
+        self._starter = threading.Thread(target=self._start, name="midi-start", daemon=True)
+        self._starter.start()
+
+    def wait_started(self, timeout: float = 10.0) -> str:
+        """Wait for ``start`` to finish; returns the state (on, off, waiting)."""
+        if self._starter is not None:
+            self._starter.join(timeout)
+        return self.state
+
+    def _start(self) -> None:
         """Open the ports if a MIDI system is there; otherwise log why (OSC keeps working)."""
         factory = self._factory
         if factory is None:
@@ -75,7 +89,8 @@ class MidiService:
                 self.state, self.reason = "off", f"{api}: {err}"
                 log.warning("MIDI is off: %s. OSC works without it; see docs/midi.md", self.reason)
                 return
-        self.ports = PortManager(self.config, factory, self._receive, self._on_lost, self._on_restored)
+        self.ports = PortManager(self.config, factory, self._receive, self._on_lost, self._on_restored,
+                                 self.watch_seconds)
         self._thread = threading.Thread(target=self._read_loop, name="midi-input", daemon=True)
         self._thread.start()
         self.scheduler.start()
@@ -88,6 +103,7 @@ class MidiService:
 
     def stop(self) -> None:
         """Silence every note, then close threads and ports. Safe to call twice."""
+        self.wait_started()
         if self.ports is None:
             return
         self.player.stop("shutdown")
@@ -233,6 +249,17 @@ class MidiService:
                     self.handle(message, item[1])
             except Exception:  # bad input must never kill the input thread
                 log.exception("MIDI input %r could not be handled; dropped", item[0][:16])
+            finally:
+                self._inbox.task_done()
+
+    def wait_input(self, timeout: float = 5.0) -> bool:
+        """Wait until every message received so far has been handled (tests, benches)."""
+        deadline = time.monotonic() + timeout
+        while self._inbox.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.002)
+        return True
 
     def handle(self, message: mido.Message, when: float) -> None:
         kind = message.type

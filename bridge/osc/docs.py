@@ -65,6 +65,8 @@ keys take MIDI files instead of clip names.
 | `model_error` | the model failed or could not be loaded |
 | `write_failed` | the MIDI file could not be written (disk full, permissions) |
 | `shutdown` | continuo stopped before the job ended |
+| `ableton_timeout` | Live did not answer: is AbletonOSC installed and Live running? (docs/daw/ableton.md) |
+| `ableton` | Live refused, or holds something else than asked for (no clip there, a slot taken...) |
 """
 
 

@@ -21,7 +21,14 @@ from bridge.osc.args import name_arg
 from bridge.osc.router import Route, send_error
 from bridge.osc.routes_job import start_job
 from bridge.osc.server import Peer
-from bridge.requests import CLIP_KEYS, DEFAULT_PARTS, KEYS, JobSpec, convert, parse_mapping
+from bridge.requests import (
+    CLIP_KEYS,
+    DEFAULT_PARTS,
+    KEYS,
+    JobSpec,
+    convert,
+    parse_mapping,
+)
 from models.api import METERS, TASKS, Note, Result
 
 if TYPE_CHECKING:
@@ -193,6 +200,14 @@ class AbletonRequest:
             failed(err)
 
     def write(self, live: LiveClient, results: list[Result], paths: list[Path]) -> None:
+        try:
+            self._write_all(live, results)
+        except AbletonError as err:  # the MIDI file is written: say where, it can still be dragged into Live
+            raise type(err)(f"{err}; the result is in {', '.join(str(p) for p in paths)}") from err
+        self.peer.send("/continuo/done", self.job_id, *(str(p) for p in paths))
+        self.app.count("done")
+
+    def _write_all(self, live: LiveClient, results: list[Result]) -> None:
         live.drain()
         for number, result in enumerate(results):
             bar = result.meter[0] * 4.0 / result.meter[1]
@@ -204,8 +219,6 @@ class AbletonRequest:
                 self._write_clip(live, track, slot, f"{self.job_id} {part}", math.ceil(end / bar - 1e-6) * bar, notes)
                 self.peer.send("/continuo/ableton/written", self.job_id, number + 1, part, track + 1, slot + 1,
                                len(notes))
-        self.peer.send("/continuo/done", self.job_id, *(str(p) for p in paths))
-        self.app.count("done")
 
     def _write_clip(self, live: LiveClient, track: int, slot: int, name: str, length: float,
                     notes: list[LiveNote]) -> None:

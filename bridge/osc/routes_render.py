@@ -13,7 +13,13 @@ from bridge.osc.args import name_arg
 from bridge.osc.router import Route, send_error
 from bridge.osc.server import Peer
 from bridge.paths import check_name, output_path
-from bridge.render.presets import FORMATS, RenderPreset, load_preset, preset_dirs, with_instrument
+from bridge.render.presets import (
+    FORMATS,
+    RenderPreset,
+    load_preset,
+    preset_dirs,
+    with_instrument,
+)
 from bridge.render.service import RenderJob
 from bridge.render.stems import RenderedSong
 from bridge.requests import Key, convert
@@ -116,7 +122,7 @@ def routes(app: App) -> list[Route]:
         job_id = name_arg(args, 0, "job name", RENDER_USAGE)
         values = parse_render_args(args[1:])
         preset = build_preset(app, values)
-        cleanup = lambda: None  # noqa: E731
+        folder: Path | None = None
         if "midi" in values:
             midi = _midi_in_output(app, str(values["midi"]))
             prefix = str(values.get("output") or midi.stem)
@@ -126,10 +132,13 @@ def routes(app: App) -> list[Route]:
             variation = int(values.get("variation", 1))  # type: ignore[arg-type]
             result = app.results.get(job_id, variation)
             folder = Path(tempfile.mkdtemp(prefix="continuo-render-"))
-            cleanup = lambda: shutil.rmtree(folder, ignore_errors=True)  # noqa: E731
             midi = write_midi(folder / "result.mid", build_midi(result.parts, result.tempo, result.meter,
                                                                 result.chords, title=job_id))
             prefix = str(values.get("output") or (job_id if variation == 1 else f"{job_id}-v{variation}"))
+        def cleanup() -> None:
+            if folder is not None:  # the job's result, written out only for this render
+                shutil.rmtree(folder, ignore_errors=True)
+
         try:
             submit_render(app, peer, job_id, [midi], preset, [check_name(prefix, "output name")], cleanup=cleanup)
         except ContinuoError:

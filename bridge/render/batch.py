@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bridge.errors import InvalidRequest
-from bridge.render.presets import FORMATS, INSTRUMENTS, RenderPreset, load_preset, with_instrument
+from bridge.render.presets import (
+    FORMATS,
+    INSTRUMENTS,
+    RenderPreset,
+    load_preset,
+    with_instrument,
+)
 from bridge.settings import Settings
 
 if TYPE_CHECKING:

@@ -150,16 +150,18 @@ class RenderService:
         try:
             while True:
                 ready = wait([parent, process.sentinel], timeout=POLL_SECONDS)
-                if parent in ready or parent.poll():
-                    try:
-                        kind, payload = parent.recv()
-                    except (EOFError, OSError):
+                ended = process.sentinel in ready
+                if parent in ready or ended:
+                    try:  # the answer, if the process sent one before it ended
+                        kind, payload = parent.recv() if parent.poll() else ("crashed", None)
+                    except (EOFError, OSError):  # it ended without answering
                         kind, payload = "crashed", None
                     if kind == "done":
                         return payload
                     if kind == "error":
                         raise payload
-                if process.sentinel in ready and not parent.poll():
+                    ended = True
+                if ended:
                     group.kill()
                     raise RenderError(
                         f"the render process for {job.id!r} crashed (exit code {process.exitcode}): an "

@@ -73,7 +73,7 @@ class FakeLive:
                 continue
             try:
                 reply = self._handle(message.address, args)
-            except Exception as err:  # what AbletonOSC does with a handler's exception
+            except Exception as err:  # noqa: BLE001 - AbletonOSC reports any handler exception this way
                 self._send("/live/error", ["log", f"Error handling OSC message: {err}"], source)
                 continue
             if reply is not None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import shlex
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 
@@ -11,7 +15,7 @@ import pytest
 from bridge.app import App
 from bridge.client import Client
 from tests.bridge.live_fake import FakeClip, FakeLive
-from tests.conftest import free_port, make_settings
+from tests.conftest import REPO, free_port, make_settings
 
 MELODY = [(72, 0.0, 1.0, 90, False), (74, 1.0, 1.0, 90, False), (76, 2.0, 2.0, 90.5, False),
           (60, 3.0, 1.0, 90, True), (77, 4.0, 1.0, 90, False), (72, 6.0, 2.0, 90, False)]
@@ -57,7 +61,7 @@ def _ending(client: Client, job: str, timeout: float = 20.0) -> tuple[str, list,
             seen.append((address, args))
             if address in END:
                 with pytest.raises(TimeoutError):
-                    client.wait_for(*END, timeout=0.3)
+                    client.wait_for(*END, timeout=0.2)
                 return address, args, seen
 
 
@@ -87,7 +91,7 @@ def test_dense_parts_are_chunked_and_checked_and_chunked_replies_are_joined(clie
     live.chunk_args = 120  # Live's replies come split between datagrams, marked with '#$#'
     live.tracks[0].slots[0] = FakeClip(512.0, [(60 + i % 12, i * 0.5, 0.5, 100, False) for i in range(600)])
     client.send("/continuo/ableton/variations", "dense", "track", 1, "parts", "bass,keys", "bars", 128)
-    address, args, seen = _ending(client, "dense")
+    address, args, _ = _ending(client, "dense")
     assert address == "/continuo/done", args
     adds = live.sent_to("/live/clip/add/notes")
     assert len(adds) >= 2 * 512 // 60 and max(size for _, size in adds) < 1500
@@ -145,6 +149,7 @@ def test_live_refusing_a_write_ends_the_job_with_one_error(client, live) -> None
     address, args, seen = _ending(client, "bad")
     assert "/continuo/accepted" in [a for a, _ in seen]
     assert address == "/continuo/error" and args[1] == "ableton" and "refused by the test" in args[2]
+    assert "the result is in /" in args[2] and ".mid" in args[2]  # the MIDI file can still be used
 
 
 def test_silent_live_times_out_clearly_and_never_blocks_other_requests(client, live) -> None:
@@ -175,3 +180,18 @@ def test_bad_requests_are_refused_at_once(client, live, args, words) -> None:
     job, code, message = client.wait_for("/continuo/error", timeout=5)[1]
     assert (job, code) == ("j", "bad_request") and words in message, message
     assert not live.received
+
+
+@pytest.mark.skipif(not shutil.which("oscsend"), reason="liblo-tools not installed")
+def test_the_first_request_in_docs_works(daemon, live) -> None:
+    doc = (REPO / "docs" / "daw" / "ableton.md").read_text(encoding="utf-8")
+    command = re.search(r"oscsend localhost 7300 /continuo/ableton/harmonize.*?\n.*?\n", doc).group(0)
+    argv = shlex.split(command.replace("\\\n", " "))
+    argv[2] = str(daemon[0].osc.port)
+    live.tracks[0].slots[0] = FakeClip(8.0, list(MELODY))
+    done_before = daemon[0].status()["done"]
+    subprocess.run(argv, check=True, timeout=10)
+    deadline = time.monotonic() + 20
+    while daemon[0].status()["done"] == done_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [live.tracks[i].slots[0].name for i in (1, 2)] == ["live1 bass", "live1 keys"]

@@ -23,6 +23,7 @@ def midi_app(tmp_path):
         app = App(make_settings(tmp_path, midi_backend="jack", **overrides), load_fake, system)
         app.midi.watch_seconds = 0.05
         app.start()
+        assert app.midi.wait_started() == "on"
         client = Client(port=app.osc.port)
         started.append((app, client))
         return app, system, client
@@ -50,6 +51,7 @@ def out_messages(system: FakeMidiSystem, name: str = "continuo out") -> list:
 
 def test_without_midi_osc_works_and_says_why(start_app, connect) -> None:
     app = start_app(load_fake)  # the test settings turn MIDI off
+    assert app.midi.wait_started() == "off"
     client = connect()
     assert client.ping()
     client.send("/continuo/midi/status")
@@ -73,7 +75,7 @@ def test_arm_and_stop_store_clips_per_role(midi_app) -> None:
         port.inject([status, pitch, 100], now + i * beat)
         port.inject([status - 0x10, pitch, 0], now + (i + 1) * beat)
     port.inject([0x94, 50, 100], now)  # channel 5 has no role: ignored
-    time.sleep(0.1)
+    assert app.midi.wait_input()
     client.send("/continuo/midi/stop")
     captured = client.wait_for("/continuo/midi/captured")[1]
     assert dict(zip(captured[0::2], captured[1::2])) == {
@@ -114,12 +116,13 @@ def test_trigger_note_starts_a_job_that_plays(midi_app) -> None:
     client.send("/continuo/midi/keys", "parts", "bass", "bars", 1)
     assert client.wait_for("/continuo/midi/keys")[1] == ["parts", "bass", "bars", 1]
     client.send("/continuo/midi/arm", "phrase")
+    client.wait_for("/continuo/midi/armed")
     now = time.perf_counter()
     port.inject([0x90, 67, 90], now)
     port.inject([0x80, 67, 0], now + 0.5)
-    time.sleep(0.05)
+    assert app.midi.wait_input()
     client.send("/continuo/midi/stop")
-    client.wait_for("/continuo/midi/captured")
+    assert client.wait_for("/continuo/midi/captured")[1][:2] == ["phrase", 1]
     port.inject([0x9F, 36, 127])  # the default trigger: note 36 on channel 16
     port.inject([0x8F, 36, 0])
     assert client.wait_for("/continuo/done")[1][0] == "midi-1"  # replies go to the client that used MIDI
@@ -168,7 +171,7 @@ def test_bad_input_is_dropped_and_counted_never_fatal(midi_app, caplog) -> None:
     port.inject([0xF8] * 3)  # clock without start
     for _ in range(200):  # a flood
         port.inject([0xFE])
-    assert client.ping()
+    assert app.midi.wait_input() and client.ping()
     client.send("/continuo/midi/status")
     status = dict(zip(*[iter(client.wait_for("/continuo/midi/status")[1])] * 2))
     assert status["midi"] == "open" and status["midi_dropped"] >= 150
@@ -183,7 +186,7 @@ def test_a_vanished_port_is_reported_and_reopened(midi_app) -> None:
     system.gone.add("continuo out")
     wait_until(lambda: app.midi.status()["midi"] == "lost")
     assert "vanished" in app.midi.status()["midi_problem"] or "failed" in app.midi.status()["midi_problem"]
-    assert app.midi.status()["playing"] == ""
+    wait_until(lambda: app.midi.status()["playing"] == "")  # playback stopped when the port went
     system.gone.clear()
     wait_until(lambda: app.midi.status()["midi"] == "open")
     new = system.outputs["continuo out"]

@@ -68,7 +68,7 @@ def test_a_crashing_render_fails_fast_and_the_next_one_works(service_with, tmp_p
 def test_a_hanging_render_times_out_and_its_helpers_are_killed(service_with, tmp_path: Path) -> None:
     midi = write_song(tmp_path / "tune.mid", ("keys",))
     service = service_with(hang_child, render_timeout_seconds=1.0)
-    kind, error, seconds = _run(service, "stuck", midi)
+    kind, error, _ = _run(service, "stuck", midi)
     assert kind == "error" and error.code == "timeout" and "render_timeout_seconds" in str(error)
     helper = int((tmp_path / "out" / "stuck.helper-pid").read_text())
     deadline = time.monotonic() + 5

@@ -122,3 +122,25 @@ def test_cli_errors_name_the_fix(tmp_path: Path, capsys) -> None:
     write_song(tmp_path / "tune.mid", ("keys",))
     assert main(["render", str(tmp_path / "tune.mid"), "--out", str(tmp_path), "--preset", "nope"]) == 2
     assert "known presets" in capsys.readouterr().err
+
+
+def _installed_vst3() -> Path | None:
+    from bridge.render.plugins import plugin_dirs
+
+    found = sorted(p for d in plugin_dirs() if d.is_dir() for p in d.glob("*.vst3"))
+    return found[0] if found else None
+
+
+@pytest.mark.plugins
+@pytest.mark.skipif(_installed_vst3() is None, reason="no VST3 plugin installed in the usual folders")
+def test_an_installed_vst3_plays_a_part_or_processes_it(tmp_path: Path) -> None:
+    import pedalboard
+
+    path = _installed_vst3()
+    is_instrument = pedalboard.load_plugin(str(path)).is_instrument
+    part = {"instrument": "plugin", "plugin": str(path)} if is_instrument else {
+        "instrument": "sketch", "effects": [{"plugin": str(path)}]}
+    preset = parse_render({"parts": {"keys": part}}, "inline")
+    midi = write_song(tmp_path / "tune.mid", ("keys",))
+    [song] = render_files([midi], preset, tmp_path / "stems", jobs=1)
+    assert read_audio(song.stems["keys"])[0].shape == (2, song.frames)

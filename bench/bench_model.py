@@ -1,0 +1,136 @@
+"""Generation model benchmark: transformer vs LSTM vs Markov on POP909's held-out split, in one run.
+
+    .venv/bin/python bench/bench_model.py [--data ../shared/datasets/pop909] [--prompts 12] [--runs 15]
+
+Prints NLL per note (and the transformer/Markov ratio, target <= 0.75), the chord-tone ratio of
+accompaniment generated from the test songs' chords (target >= 0.90), the p50 latency of an 8-bar
+3-part accompaniment on this machine (target <= 300 ms on 2 CPU cores), and decode tokens/s of
+the shipped transformer's sampler against a Hugging Face GPT-2 of identical size and configuration
+running generate() (target >= 1.5x). Needs the `bench` extra (transformers) for the last figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+
+from models.api import Request  # noqa: E402
+from models.corpora import read_pop909  # noqa: E402
+from models.data import TokenCache  # noqa: E402
+from models.evaluate import generation_metrics, markov_pitch_nll, model_nll  # noqa: E402
+from models.registry import load_generator  # noqa: E402
+from models.tokenizer import BOS, STYLE0  # noqa: E402
+
+PROGRESSION = "Am7 | D7 | Gmaj7 Em7 | Cmaj7 | Am7 | D7 | G | G"
+
+
+def nll_table(data: str) -> dict[str, dict[str, float]]:
+    pieces = [p for p in read_pop909(data) if p.is_test]
+    cache = TokenCache.from_pieces(pieces)
+    table = {}
+    for name in ("transformer", "lstm"):
+        generator = load_generator(name, "cpu")
+        table[name] = model_nll(generator.model, cache).summary()
+    table["markov"] = markov_pitch_nll(load_generator("markov").table, pieces).summary()
+    return table
+
+
+def latency(runs: int) -> list[float]:
+    generator = load_generator("transformer", "cpu")
+    request = Request(chords=PROGRESSION, bars=8, parts=("bass", "keys", "pad"))
+    generator.generate(request.replace(seed=0))  # warm-up
+    times = []
+    for seed in range(runs):
+        began = time.perf_counter()
+        generator.generate(request.replace(seed=seed + 1))
+        times.append(time.perf_counter() - began)
+    return times
+
+
+def decode_speed(bars: int = 12, repeats: int = 3) -> tuple[float, float, int]:
+    """(our tokens/s, GPT-2 generate() tokens/s, tokens per run): same sizes and token counts, batch 1."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from models.decoding import SamplingSettings, run_plans
+    from models.sampling import Section
+    from models.tokenizer import BAR, METER0, TRACKS, TTRACK0
+
+    generator = load_generator("transformer", "cpu")
+    config = generator.model.config
+    plan: list = [BOS, STYLE0]
+    for _ in range(bars):
+        plan += [BAR, METER0, TTRACK0 + TRACKS.index("keys"), Section("keys", 48, BAR, density=6)]
+    plan.append(BAR)
+    ours, counts = [], []
+    for seed in range(repeats):
+        began = time.perf_counter()
+        tokens = run_plans(generator.model, [plan], SamplingSettings(1.0, 0, 0.95), seed)[0]
+        ours.append((len(tokens) - 2) / (time.perf_counter() - began))
+        counts.append(len(tokens) - 2)
+    new_tokens = int(statistics.median(counts))
+    gpt2 = GPT2LMHeadModel(GPT2Config(vocab_size=config.vocab_size, n_positions=config.n_ctx, n_embd=config.n_embd,
+                                      n_layer=config.n_layer, n_head=config.n_head, resid_pdrop=0.0, embd_pdrop=0.0,
+                                      attn_pdrop=0.0, bos_token_id=BOS, eos_token_id=2, pad_token_id=0)).eval()
+    prompt = torch.tensor([[BOS, STYLE0]])
+    theirs = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        with torch.inference_mode():
+            out = gpt2.generate(prompt, attention_mask=torch.ones_like(prompt), max_new_tokens=new_tokens,
+                                min_new_tokens=new_tokens, do_sample=True, top_p=0.95, use_cache=True)
+        theirs.append((out.shape[1] - 2) / (time.perf_counter() - began))
+    return statistics.median(ours), statistics.median(theirs), new_tokens
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default="../shared/datasets/pop909")
+    parser.add_argument("--prompts", type=int, default=12)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    torch.set_num_threads(args.threads)
+
+    table = nll_table(args.data)
+    print(f"NLL per note on POP909's held-out split ({int(table['markov']['pitch_notes'])} melody/counter/bass notes)")
+    print(f"  {'model':12s} {'pitch NLL/note':>15s} {'full NLL/note':>14s}")
+    for name, row in table.items():
+        print(f"  {name:12s} {row['pitch_nll_per_note']:15.3f} {row['nll_per_note']:14.3f}")
+    ratio = table["transformer"]["pitch_nll_per_note"] / table["markov"]["pitch_nll_per_note"]
+    print(f"  transformer / markov pitch NLL: {ratio:.2f}x (target <= 0.75)")
+    print(f"  transformer / lstm   pitch NLL: "
+          f"{table['transformer']['pitch_nll_per_note'] / table['lstm']['pitch_nll_per_note']:.2f}x, full NLL: "
+          f"{table['transformer']['nll_per_note'] / table['lstm']['nll_per_note']:.2f}x")
+
+    pieces = [p for p in read_pop909(args.data) if p.is_test]
+    for name in ("transformer", "lstm", "markov"):
+        metrics = generation_metrics(load_generator(name, "cpu"), pieces, args.prompts)
+        print(f"{name}: chord-tone ratio {metrics['chord_tone_ratio']:.3f} (target >= 0.90; "
+              + ", ".join(f"{k[11:]} {v:.3f}" for k, v in metrics.items() if k.startswith("chord_tone_") and k != "chord_tone_ratio")
+              + f"), pitch-class overlap {metrics['pc_overlap']:.3f}, "
+              f"notes/bar {metrics['notes_per_bar']:.1f} vs reference {metrics['reference_notes_per_bar']:.1f}")
+
+    times = latency(args.runs)
+    p50 = statistics.median(times)
+    print(f"8-bar 3-part accompaniment: p50 {p50 * 1000:.0f} ms, max {max(times) * 1000:.0f} ms over {len(times)} runs "
+          f"on {torch.get_num_threads()} threads ({p50 / 0.3:.2f}x the 300 ms target)")
+    try:
+        ours, theirs, count = decode_speed()
+    except ImportError:
+        print("decode speed: install the bench extra (pip install -e '.[bench]') to compare with GPT-2 generate()")
+        return
+    print(f"decode, {count} new tokens: {ours:.0f} tokens/s (grammar-constrained, KV cache) vs Hugging Face GPT-2 "
+          f"of the same size generate() {theirs:.0f} tokens/s: {ours / theirs:.2f}x (target >= 1.5x)")
+
+
+if __name__ == "__main__":
+    main()

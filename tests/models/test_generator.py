@@ -1,0 +1,102 @@
+"""TransformerGenerator on a tiny untrained network: each task's contract, determinism, batching, errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from models.api import Note, Request
+from models.checkpoint import save_checkpoint
+from models.tokenizer import VOCAB
+from models.transformer import ModelConfig, build_model
+from models.transformer_generator import TransformerGenerator
+
+MELODY = tuple(Note(60 + (3 * i) % 12, i * 1.0, 1.0, 90) for i in range(8))
+
+
+@pytest.fixture(scope="module", params=["transformer", "lstm"])
+def generator(request, tmp_path_factory):
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(vocab_size=len(VOCAB), n_ctx=256, n_layer=2, n_head=2, n_embd=32,
+                                    kind=request.param))
+    path = save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.safetensors", model, 0)
+    return TransformerGenerator.load(path, "cpu")
+
+
+def _check(result, parts, bars, beats=4.0):
+    assert set(result.parts) == set(parts)
+    assert result.bars == bars
+    for part, notes in result.parts.items():
+        for note in notes:
+            assert 0 <= note.start_beats and note.end_beats <= bars * beats + 1e-6, part
+        seen = {}
+        for note in notes:
+            previous = seen.get(note.pitch)
+            assert previous is None or previous <= note.start_beats + 1e-9, "same-pitch overlap"
+            seen[note.pitch] = note.end_beats
+
+
+@pytest.mark.parametrize("request_, parts, bars", [
+    (Request(chords="Am7 | D7 G", parts=("bass", "keys"), seed=1), ("bass", "keys"), 2),
+    (Request(chords="C | G", bars=3, parts=("pad",), meter=(3, 4), seed=1), ("pad",), 3),
+    (Request(task="harmonize", melody=MELODY, parts=("bass", "melody"), seed=2), ("bass", "melody"), 2),
+    (Request(task="continue", prompt=MELODY, bars=2, parts=("bass",), seed=3), ("melody", "bass"), 2),
+    (Request(task="transfer", source=MELODY, parts=("counter",), style="folk", seed=4), ("counter",), 2),
+    (Request(task="variations", source=MELODY, parts=("keys",), variations=3, seed=5), ("keys",), 2),
+    (Request(chords="C | F", parts=("keys", "bass"), style="chorale", meter=(6, 8), seed=6), ("keys", "bass"), 2),
+])
+def test_task_contracts(generator, request_, parts, bars):
+    results = generator.generate(request_)
+    assert len(results) == request_.variations
+    beats = request_.beats_per_bar
+    for result in results:
+        _check(result, parts, bars, beats)
+        assert result.chords and result.info["task"] == request_.task
+    if request_.task == "harmonize":
+        assert results[0].parts["melody"] == tuple(sorted(MELODY, key=lambda n: (n.start_beats, n.pitch)))
+
+
+def test_infill_keeps_other_bars(generator):
+    result = generator.generate(Request(task="infill", source=MELODY, infill_bars=(2,), parts=("melody",), seed=1))[0]
+    kept = [n for n in result.parts["melody"] if n.start_beats < 4]
+    assert kept == [n for n in MELODY if n.start_beats < 4]
+
+
+def test_transfer_keeps_rhythm(generator):
+    result = generator.generate(Request(task="transfer", source=MELODY, parts=("bass",), seed=2))[0]
+    assert [n.start_beats for n in result.parts["bass"]] == [n.start_beats for n in MELODY]
+
+
+def test_same_seed_same_notes(generator):
+    request = Request(chords="Am | F", parts=("bass", "keys"), seed=11, variations=2)
+    first, second = generator.generate(request), generator.generate(request)
+    assert [r.parts for r in first] == [r.parts for r in second]
+
+
+def test_progress_can_cancel(generator):
+    class Cancelled(Exception):
+        pass
+
+    calls = []
+
+    def progress(fraction):
+        calls.append(fraction)
+        raise Cancelled
+
+    with pytest.raises(Cancelled):
+        generator.generate(Request(chords="C | G | Am | F", parts=("bass",), seed=1), progress)
+    assert calls
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"parts": ("drums",)}, "drum"),
+    ({"style": "dubstep"}, "style"),
+    ({"meter": (5, 4)}, "meter"),
+    ({"chords": ""}, "chord progression"),
+    ({"task": "infill"}, "source"),
+    ({"temperature": 0.0}, "temperature"),
+    ({"task": "infill", "source": MELODY, "infill_bars": (9,)}, "outside"),
+])
+def test_refusals(generator, changes, message):
+    with pytest.raises(ValueError, match=message):
+        generator.generate(Request(chords="C | G", seed=1).replace(**changes))

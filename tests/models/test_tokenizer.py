@@ -1,0 +1,73 @@
+"""Tokenizer: vocabulary, note and chord sections, MIDI -> tokens -> MIDI round trips."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.api import ChordSpan, Note
+from models.corpora import Piece, read_midi_folder, write_midi
+from models.data import encode_piece
+from models.tokenizer import (BAR, BOS, DURATIONS, METER0, METERS, STYLE0, TICKS_PER_BEAT, TRACKS, VOCAB, decode,
+                              density_bucket, encode_chords, encode_notes, meter_ticks)
+
+
+def test_vocabulary_is_unique_and_stable():
+    assert len(set(VOCAB.names)) == len(VOCAB)
+    assert VOCAB.names[:4] == ("PAD", "BOS", "EOS", "BAR")
+    assert TICKS_PER_BEAT >= 12
+
+
+def _stream(piece: Piece) -> list[int]:
+    tokens = [BOS, STYLE0]
+    for meter, sections in encode_piece(piece):
+        tokens += [BAR, meter]
+        for track, body in sections:
+            tokens += [VOCAB.track_token("target", TRACKS[track])] + body
+    return tokens
+
+
+@pytest.mark.parametrize("meter", METERS)
+def test_notes_and_chords_round_trip(meter):
+    beats = meter[0] * 4 / meter[1]
+    notes = {"bass": [Note(36 + k, k * beats / 3, DURATIONS[k + 6] / TICKS_PER_BEAT, 70) for k in range(6)],
+             "keys": [Note(p, beats + 1 / 3, 1.0, 90) for p in (60, 64, 67)] + [Note(62, beats + 1 / 3, 0.5, 90)]}
+    chords = [ChordSpan("Am7", 0.0, beats / 2), ChordSpan("D7/F#", beats / 2, beats / 2), ChordSpan("N", beats, beats)]
+    piece = Piece("x", "pop", [(0.0, meter), (beats, meter)], notes, chords)
+    decoded = decode(_stream(piece))
+    assert decoded.meters == [meter, meter]
+    for name, original in notes.items():
+        key = sorted((round(n.start_beats * 12), n.pitch, round(n.duration_beats * 12), n.velocity // 16) for n in original)
+        got = sorted((round(n.start_beats * 12), n.pitch, round(n.duration_beats * 12), n.velocity // 16)
+                     for n in decoded.tracks[name])
+        assert got == key
+    assert [c.symbol for c in decoded.chords] == ["Am7", "D7/F#", "N"]
+    assert [c.start_beats for c in decoded.chords] == [0.0, beats / 2, beats]
+
+
+def test_note_section_grammar():
+    body = encode_notes([Note(60, 0.0, 1.0), Note(64, 0.0, 1.0), Note(67, 0.0, 0.5), Note(65, 1.5, 0.5)], 0.0, 48)
+    names = [VOCAB.names[t] for t in body]
+    assert names == ["DENS_2", "VEL_5", "POS_0", "DUR_6", "PITCH_67", "DUR_12", "PITCH_60", "PITCH_64",
+                     "POS_18", "DUR_6", "PITCH_65"]
+    assert density_bucket(0) == 0 and density_bucket(100) == 7
+
+
+def test_downbeat_chord_is_always_written():
+    body = encode_chords([ChordSpan("C", 0.0, 8.0)], 4.0, meter_ticks((4, 4)))
+    assert [VOCAB.names[t] for t in body] == ["POS_0", "ROOT_0", "QUAL_maj"]
+
+
+def test_midi_tokens_midi_round_trip(tmp_path):
+    tracks = {"bass": [Note(40, 0.0, 1.0, 80), Note(43, 1.5, 0.5, 80), Note(45, 4.0, 2.0, 80)],
+              "keys": [Note(60, 0.0, 2.0, 96), Note(64, 0.0, 2.0, 96), Note(67, 2 / 3, 1 / 3, 96)],
+              "melody": [Note(72, 0.25, 0.25, 100), Note(74, 5.0, 1.0, 100)]}
+    write_midi(tracks, tmp_path / "in.mid")
+    piece = next(read_midi_folder(tmp_path, "pop"))
+    decoded = decode(_stream(piece))
+    write_midi(decoded.tracks, tmp_path / "out" / "out.mid") if (tmp_path / "out").mkdir() is None else None
+    again = next(read_midi_folder(tmp_path / "out", "pop"))
+    for name, notes in tracks.items():
+        want = sorted((n.pitch, round(n.start_beats * 12), round(n.duration_beats * 12)) for n in notes)
+        assert sorted((n.pitch, round(n.start_beats * 12), round(n.duration_beats * 12)) for n in again.tracks[name]) == want
+    assert decoded.meters == [(4, 4), (4, 4)]
+    assert METER0 + METERS.index((4, 4)) in _stream(piece)

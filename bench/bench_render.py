@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -56,13 +58,25 @@ def write_song(path: Path, bars: int, seed: int = 0) -> float:
     return beats * 60.0 / TEMPO
 
 
-def timed(run, repeats: int) -> float:
-    times = []
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (fluidsynth, pool workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def measure(cases: list[tuple[str, Callable[[], object], float]], repeats: int) -> list[tuple[str, float, float, float]]:
+    """(label, median wall s, median CPU s, audio s) per case; the cases take turns, so load that comes
+    and goes hits them alike."""
+    walls: dict[str, list[float]] = {label: [] for label, _, _ in cases}
+    cpus: dict[str, list[float]] = {label: [] for label, _, _ in cases}
     for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for label, run, _ in cases:
+            cpu, started = cpu_seconds(), time.perf_counter()
+            run()
+            walls[label].append(time.perf_counter() - started)
+            cpus[label].append(cpu_seconds() - cpu)
+    return [(label, statistics.median(walls[label]), statistics.median(cpus[label]), audio)
+            for label, _, audio in cases]
 
 
 def main() -> int:
@@ -96,29 +110,31 @@ def main() -> int:
     render_files([song], sketch, out, jobs=1)  # warm-up: imports, SoundFont file in the page cache
     render_files([song], full, out, jobs=1)
 
-    rows = [("fluidsynth -F (whole file, one process)", timed(peer, args.repeats), seconds)]
+    cases: list[tuple[str, Callable[[], object], float]] = [
+        ("fluidsynth -F (whole file, one process)", peer, seconds)]
     for label, preset in (("continuo stems+mix, SoundFont, dry", dry),
                           ("continuo stems+mix, SoundFont, default preset (effects, -16 LUFS)", full),
                           ("continuo stems+mix, sketch instruments, default effects", sketch)):
-        rows.append((label + ", 1 process", timed(lambda p=preset: render_files([song], p, out, jobs=1),
-                                                   args.repeats), seconds))
+        cases.append((label + ", 1 process", lambda p=preset: render_files([song], p, out, jobs=1), seconds))
     command = [sys.executable, "-m", "bridge", "render", str(song), "--out", str(out), "--instrument", "soundfont",
                "--soundfont", str(soundfont), "--jobs", "1"]
-    rows.append(("`continuo render` command, default preset, 1 process (with start-up)",
-                 timed(lambda: subprocess.run(command, check=True, capture_output=True), args.repeats), seconds))
+    cases.append(("`continuo render` command, default preset, 1 process (with start-up)",
+                  lambda: subprocess.run(command, check=True, capture_output=True), seconds))
+    cases.append(("one song, dry, 2 processes (a part per task)",
+                  lambda: render_files([song], dry, out, jobs=2), seconds))
     for jobs in (1, 2):
-        rows.append((f"batch of {args.batch} files, default preset, {jobs} process(es)",
-                     timed(lambda j=jobs: render_files(batch, full, out, jobs=j), args.repeats),
-                     seconds * args.batch))
+        cases.append((f"batch of {args.batch} files, dry, {jobs} process(es)",
+                      lambda j=jobs: render_files(batch, dry, out, jobs=j), seconds * args.batch))
+    rows = measure(cases, args.repeats)
 
-    print(f"\n{'what':<78} {'wall s':>7} {'x realtime':>10}")
-    for label, wall, audio in rows:
-        print(f"{label:<78} {wall:7.2f} {audio / wall:10.1f}")
-    fluid_rtf = seconds / rows[0][1]
-    for label, wall, audio in rows[1:4]:
-        print(f"ratio to fluidsynth: {audio / wall / fluid_rtf:5.2f}  ({label})")
-    one, two = rows[-2][1], rows[-1][1]
-    print(f"scaling 1 -> 2 processes on the batch: {one / two:.2f}x (linear would be 2.00x)")
+    print(f"\n{'what':<72} {'wall s':>7} {'x realtime':>10} {'CPU s':>7} {'x per CPU s':>11}")
+    for label, wall, cpu, audio in rows:
+        print(f"{label:<72} {wall:7.2f} {audio / wall:10.1f} {cpu:7.2f} {audio / cpu:11.1f}")
+    fluid_wall, fluid_cpu = seconds / rows[0][1], seconds / rows[0][2]
+    for label, wall, cpu, audio in rows[1:4]:
+        print(f"ratio to fluidsynth: wall {audio / wall / fluid_wall:5.2f}, CPU {audio / cpu / fluid_cpu:5.2f}  ({label})")
+    print(f"scaling 1 -> 2 processes, batch: {rows[-2][1] / rows[-1][1]:.2f}x wall (linear: 2.00x); "
+          f"one song: {rows[1][1] / rows[-3][1]:.2f}x wall")
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
     shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -112,6 +112,9 @@ def _cmd_ports(args: argparse.Namespace) -> int:
             continue
         print("  inputs:  " + (", ".join(info.inputs) or "(none)"))
         print("  outputs: " + (", ".join(info.outputs) or "(none)"))
+    from bridge.midi.ports import describe_plan
+
+    print(describe_plan(load_settings(args.config)))
     return 0
 
 
@@ -130,7 +133,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-RENDER_FLAGS = ("log_level", "soundfont", "render_preset", "render_jobs")
+RENDER_FLAGS = ("log_level", "soundfont")  # --preset and --jobs stand for render_preset and render_jobs
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
@@ -231,7 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_settings_flags(evaluate, ("log_level",))
     evaluate.set_defaults(run=_cmd_eval)
 
-    ports = commands.add_parser("ports", help="list MIDI backends and ports")
+    ports = commands.add_parser("ports", help="list MIDI backends and ports, and the ports serve opens")
+    ports.add_argument("--config", type=Path, metavar="FILE", help="TOML settings file")
     ports.set_defaults(run=_cmd_ports)
 
     doctor = commands.add_parser("doctor", help="check this computer and say how to fix problems")

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from models.sampling import Section, State, advance, legal_tokens, sample_token, start
-from models.tokenizer import BAR, BOS, PAD
+from models.sampling import Section, State, advance, harmony_bias, legal_tokens, sample_token, start
+from models.tokenizer import BAR, BOS, PAD, PITCH0
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,7 @@ class SamplingSettings:
     temperature: float = 1.0
     top_k: int = 0
     top_p: float = 1.0
+    harmony: float = 1.0  # strength of sampling.harmony_bias (0: the network's own distribution)
 
 
 class _Row:
@@ -118,7 +119,12 @@ def run_plans(model: nn.Module, plans: Sequence[Plan], settings: SamplingSetting
                     step_tokens.append(row.take_forced(1))
                 else:
                     assert logits is not None
-                    token = sample_token(logits[r], legal_tokens(row.state), rng, settings.temperature,
+                    row_logits = logits[r]
+                    bias = harmony_bias(row.state, settings.harmony) if settings.harmony > 0 else None
+                    if bias is not None:
+                        row_logits = row_logits.copy()
+                        row_logits[PITCH0:PITCH0 + 128] += bias
+                    token = sample_token(row_logits, legal_tokens(row.state), rng, settings.temperature,
                                          settings.top_k, settings.top_p)
                     row.take_sampled(token)
                     step_tokens.append([token])

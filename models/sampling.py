@@ -22,7 +22,8 @@ class Section:
     """What one target section may contain.
 
     ``rhythm``: if given, the exact (tick, duration index, note count) events to write (pitches are
-    sampled); ``density``: a forced density bucket; ``end``: the token that closes the section.
+    sampled); ``density``: a forced density bucket; ``end``: the token that closes the section;
+    ``chords``: (tick, pitch classes) of the given chords in this bar, for ``harmony_bias``.
     """
 
     track: str
@@ -31,6 +32,7 @@ class Section:
     density: int | None = None
     velocity: int | None = None
     rhythm: tuple[tuple[int, int, int], ...] | None = None
+    chords: tuple[tuple[int, frozenset[int]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,29 @@ def advance(state: State, token: int) -> State:
     if PITCH0 <= token < PITCH0 + 128:
         return replace(state, stage="pitch", pitch=token - PITCH0, at_pos=state.at_pos + 1)
     return replace(state, stage="done")
+
+
+# How much less likely a pitch outside the sounding chord is made, per part (1.0: untouched).
+# The Markov baseline zeroes them for keys, pad and arp; here they stay possible (passing tones).
+HARMONY_WEIGHT = {"keys": 0.05, "pad": 0.02, "arp": 0.05, "bass": 0.1, "counter": 0.5, "melody": 1.0}
+_PITCH_CLASS = np.arange(128) % 12
+
+
+def harmony_bias(state: State, strength: float = 1.0) -> np.ndarray | None:
+    """Log-weights ``(128,)`` to add to the pitch logits: non-chord tones of the given chord at the
+    current position pushed down by the part's ``HARMONY_WEIGHT`` (None when nothing applies)."""
+    sec = state.section
+    weight = HARMONY_WEIGHT.get(sec.track, 1.0) ** strength
+    if not sec.chords or weight >= 1.0 or state.stage not in ("dur", "pitch"):
+        return None
+    pcs = None
+    for tick, chord in sec.chords:
+        if tick <= state.pos:
+            pcs = chord
+    if not pcs:
+        return None
+    inside = np.isin(_PITCH_CLASS, list(pcs))
+    return np.where(inside, 0.0, np.log(weight))
 
 
 def filter_logits(logits: np.ndarray, mask: np.ndarray, temperature: float = 1.0, top_k: int = 0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,7 @@ import torch
 
 from models.api import METERS, PARTS, TASKS, ChordSpan, Note, ProgressFn, Request, Result
 from models.checkpoint import load_model
-from models.chords import parse_key, parse_progression, recognise_chords
+from models.chords import chord_at, parse_key, parse_progression, recognise_chords
 from models.decoding import Plan, SamplingSettings, run_plans
 from models.sampling import Section
 from models.tokenizer import (BAR, BOS, METER0, STYLE0, STYLES, TRACKS, VOCAB, decode, density_bucket,
@@ -72,6 +72,17 @@ def tidy(notes: Sequence[Note], total: float, monophonic: bool) -> tuple[Note, .
     return tuple(out)
 
 
+def _bar_chords(spans: Sequence[ChordSpan], start: float, ticks: int) -> tuple[tuple[int, frozenset[int]], ...]:
+    """(tick, pitch classes) of the given chords sounding in one bar, for the harmony bias."""
+    out = []
+    for tick in range(0, ticks, 3):  # sixteenth resolution is finer than any chord change we are given
+        chord = chord_at(spans, start + tick / 12)
+        pcs = chord.pitch_classes if chord is not None else frozenset()
+        if not out or out[-1][1] != pcs:
+            out.append((tick, pcs))
+    return tuple(out)
+
+
 def _split_prompt(prompt: Sequence[Note]) -> tuple[list[Note], list[Note]]:
     """Top line of a prompt (highest note per onset) and the rest."""
     top: dict[float, Note] = {}
@@ -86,8 +97,9 @@ def _split_prompt(prompt: Sequence[Note]) -> tuple[list[Note], list[Note]]:
 class TransformerGenerator:
     """A trained checkpoint serving every task; implements ``models.api.Generator``."""
 
-    def __init__(self, model: torch.nn.Module, name: str, device: str = "cpu") -> None:
+    def __init__(self, model: torch.nn.Module, name: str, device: str = "cpu", harmony: float = 1.0) -> None:
         self.model, self.name, self.device = model, name, device
+        self.harmony = harmony  # strength of the chord-tone bias for given chords (0: the raw network)
 
     @classmethod
     def load(cls, path: str | Path, device: str = "auto", name: str = "") -> TransformerGenerator:
@@ -114,7 +126,7 @@ class TransformerGenerator:
         seed = request.seed if request.seed is not None else int(np.random.SeedSequence().entropy % 2**31)
         bars, finish = getattr(self, f"_{request.task}")(request)
         plan = self._plan(request.style, bars)
-        settings = SamplingSettings(request.temperature, request.top_k, request.top_p)
+        settings = SamplingSettings(request.temperature, request.top_k, request.top_p, self.harmony)
 
         def on_bar(done: int) -> None:
             if progress is not None:
@@ -165,15 +177,16 @@ class TransformerGenerator:
         plan: Plan = [BOS, STYLE0 + STYLES.index(style)]
         for bar in bars:
             ticks = meter_ticks(bar.meter)
+            harmony = _bar_chords(bar.controls.get("chord", ()), bar.start, ticks)
             plan += [BAR, METER0 + TOKEN_METERS.index(bar.meter)]
             for role, items in (("control", bar.controls), ("target", bar.targets)):
                 for track in sorted(items, key=TRACKS.index):
                     plan.append(VOCAB.track_token(role, track))
                     content = items[track]
                     if isinstance(content, Section):
-                        plan.append(content)
+                        plan.append(replace(content, chords=harmony))
                     elif content is None:
-                        plan.append(Section(track, ticks, end=-1))
+                        plan.append(Section(track, ticks, end=-1, chords=harmony))
                     elif track == "chord":
                         plan += encode_chords(content, bar.start, ticks)
                     else:
@@ -181,8 +194,7 @@ class TransformerGenerator:
         plan.append(BAR)
         for index, item in enumerate(plan):  # a section ends with the forced token after it
             if isinstance(item, Section):
-                plan[index] = Section(item.track, item.bar_ticks, plan[index + 1], item.density, item.velocity,  # type: ignore[arg-type]
-                                      item.rhythm)
+                plan[index] = replace(item, end=plan[index + 1])
         return plan
 
     @staticmethod

@@ -1,1 +1,1 @@
-"""MIDI: files, ports and note conversion."""
+"""MIDI: files, ports, clock, capture, the scheduler thread and playback."""

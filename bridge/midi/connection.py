@@ -103,6 +103,9 @@ class PortManager:
                 time.sleep(FLUSH_SECONDS)
             self._close_all()
             self.state = "closed"
+        close = getattr(self.factory, "close", None)
+        if close is not None:
+            close()
 
     def _close_all(self) -> None:
         ports = [self._input, *self._outputs.values()]
@@ -153,8 +156,14 @@ class PortManager:
                 self._lose(f"port(s) {', '.join(repr(n) for n in missing)} vanished")
         elif state in ("lost", "unavailable"):
             try:
+                reset = getattr(self.factory, "reset", None)
+                if reset is not None and state == "lost":
+                    reset()
                 self._open_all()
             except PortError:
+                return
+            except Exception as err:  # the MIDI system itself is still away (rtmidi raises SystemError)
+                log.debug("MIDI system not back yet: %s", err)
                 return
             log.warning("MIDI ports are back")
             self._on_restored()

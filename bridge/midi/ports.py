@@ -89,6 +89,7 @@ def _probe_backends() -> list[BackendInfo]:
 # -- opening ports ---------------------------------------------------------------------------------
 
 InputCallback = Callable[[list[int], float], None]  # raw bytes of one message, perf_counter time
+CALLBACK_DRAIN_SECONDS = 0.05
 
 _APIS = {"jack": "UNIX_JACK", "alsa": "LINUX_ALSA", "coremidi": "MACOSX_CORE", "winmm": "WINDOWS_MM"}
 
@@ -105,7 +106,10 @@ class RtMidiInput(mido.ports.BaseInput):
         self._rt.set_callback(lambda event, data: callback(event[0], time.perf_counter()))
 
     def _close(self) -> None:
+        # Closing waits for the backend's thread, which may be waiting for the GIL to run the
+        # callback: cancel it, then let an in-flight call finish before closing (else: deadlock).
         self._rt.cancel_callback()
+        time.sleep(CALLBACK_DRAIN_SECONDS)
         self._rt.close_port()
         self._rt.delete()
 
@@ -121,6 +125,12 @@ class RtMidiOutput(mido.ports.BaseOutput):
 
     def _send(self, message: mido.Message) -> None:
         self._rt.send_message(message.bytes())
+
+    def send(self, message: mido.Message) -> None:
+        """Send without mido's defensive copy (as mido's own rtmidi port does): this is the hot path."""
+        if self.closed:
+            raise ValueError("send() called on closed port")
+        self._send(message)
 
     def _close(self) -> None:
         self._rt.close_port()
@@ -147,26 +157,47 @@ class RtMidiFactory:
 
         self.api_name = api_name
         self.client_name = client_name
+        self._outputs: dict[str, int] = {}
         self._api = getattr(rtmidi, "API_" + _APIS[api_name])
+        self._probe_in = self._probe_out = None
+        self.reset()
+        # A client of a JACK server that died keeps listing the old ports, so the watchdog would
+        # never notice; JACK2 (Linux) removes its socket when it stops: watch that when it exists.
+        server = os.environ.get("JACK_DEFAULT_SERVER", "default")
+        socket_path = f"/dev/shm/jack_{server}_{os.getuid() if hasattr(os, 'getuid') else 0}_0"
+        self._jack_socket = socket_path if api_name == "jack" and os.path.exists(socket_path) else None
+
+    def reset(self) -> None:
+        """New listing clients: after a server restart (JACK) the old ones are dead."""
+        import rtmidi
+
+        self.close()
         with _quiet_stderr():
-            self._probe_in = rtmidi.MidiIn(rtapi=self._api, name=client_name + "-watch")
-            self._probe_out = rtmidi.MidiOut(rtapi=self._api, name=client_name + "-watch")
+            self._probe_in = rtmidi.MidiIn(rtapi=self._api, name=self.client_name + "-watch-in")
+            self._probe_out = rtmidi.MidiOut(rtapi=self._api, name=self.client_name + "-watch-out")
 
     def open_input(self, name: str, virtual: bool, callback: InputCallback) -> mido.ports.BaseInput:
         return RtMidiInput(name, api=self._api, client_name=self.client_name, virtual=virtual, callback=callback)
 
     def open_output(self, name: str, virtual: bool) -> mido.ports.BaseOutput:
-        return RtMidiOutput(name, api=self._api, client_name=self.client_name, virtual=virtual)
+        # one client per port, each with its own name: JACK's renaming of duplicates is not reliable
+        number = self._outputs.setdefault(name, len(self._outputs) + 1)  # stable across reopening
+        client = f"{self.client_name}-out" + (str(number) if number > 1 else "")
+        return RtMidiOutput(name, api=self._api, client_name=client, virtual=virtual)
 
     def input_names(self) -> list[str]:
+        if self._jack_socket and not os.path.exists(self._jack_socket):
+            raise PortError("the JACK server stopped")
         return list(self._probe_in.get_ports())
 
     def output_names(self) -> list[str]:
         return list(self._probe_out.get_ports())
 
     def close(self) -> None:
-        self._probe_in.delete()
-        self._probe_out.delete()
+        for probe in (self._probe_in, self._probe_out):
+            if probe is not None:
+                probe.delete()
+        self._probe_in = self._probe_out = None
 
 
 def choose_backend(setting: str, platform: str = sys.platform) -> tuple[str | None, str]:
@@ -192,6 +223,23 @@ def choose_backend(setting: str, platform: str = sys.platform) -> tuple[str | No
     return None, "no MIDI system is available (" + " | ".join(reasons) + ")"
 
 
+HINTS = {key: _HINTS.get(key, "check the MIDI system of this computer") for key in _APIS}
+
+
 def _api_key(info: BackendInfo) -> str:
     constant = info.name.rpartition("/")[2]
     return next((key for key, value in _APIS.items() if value == constant), constant.lower())
+
+
+def describe_plan(settings) -> str:
+    """What `continuo serve` would open with ``settings``, or why MIDI would be off."""
+    from bridge.midi.mapping import midi_config
+
+    config = midi_config(settings)
+    api, why = choose_backend(settings.midi_backend)
+    if api is None:
+        return f"continuo serve: MIDI off: {why}"
+    outs = [config.out_port] + ([config.part_port(p) for p in config.part_channels] if config.port_per_part else [])
+    kind = "virtual ports" if config.virtual else "existing ports opened by name"
+    return (f"continuo serve: {api}, {kind}: in {config.in_port!r}, out "
+            + ", ".join(repr(o) for o in outs))

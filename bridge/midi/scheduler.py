@@ -160,47 +160,54 @@ class Scheduler:
             while self._heap and self._heap[0][0] <= batch[0][0] + BATCH_SECONDS:
                 batch.append(heapq.heappop(self._heap))
         for when, _, _, epoch, port, message in batch:
+            with self._send_lock:  # decide what leaves before the wait, so only sending is left after it
+                if epoch != self._epoch:  # a panic came while this one waited
+                    continue
+                outgoing = self._release_plan() if message is None else self._plan(port, message)
             while time.perf_counter() < when:
                 pass
             with self._send_lock:
-                if epoch != self._epoch:  # a panic came while this one waited
+                if epoch != self._epoch:  # a panic in between has already ended these notes
                     continue
-                if message is None:
-                    self._release()
-                else:
-                    self._deliver(port, message)
+                for target, out in outgoing:
+                    self._out(target, out)
                 self.errors.append(time.perf_counter() - when)
         return False
 
     # -- sending, under the send lock ----------------------------------------------------------
 
-    def _deliver(self, port: str, message: mido.Message) -> None:
+    def _plan(self, port: str, message: mido.Message) -> list[tuple[str, mido.Message]]:
+        """What to send for ``message``, with the sounding-note bookkeeping done as if sent."""
         if message.type == "note_on" and message.velocity > 0:
             key = (port, message.channel, message.note)
+            out = []
             if self._sounding[key]:  # retrigger: end the sounding one so every on has its off
-                self._out(port, mido.Message("note_off", channel=message.channel, note=message.note))
+                out.append((port, mido.Message("note_off", channel=message.channel, note=message.note)))
             self._sounding[key] += 1
             self._used.add((port, message.channel))
-        elif message.type in ("note_off", "note_on"):
+            return out + [(port, message)]
+        if message.type in ("note_off", "note_on"):
             key = (port, message.channel, message.note)
-            if not self._sounding[key]:
-                del self._sounding[key]
-                return
-            self._sounding[key] -= 1
-            if self._sounding[key]:
-                return
-            del self._sounding[key]
-        elif hasattr(message, "channel"):
+            count = self._sounding.pop(key, 0)
+            if count > 1:
+                self._sounding[key] = count - 1
+            return [(port, message)] if count == 1 else []  # an orphan off, or a retriggered note's first
+        if hasattr(message, "channel"):
             self._used.add((port, message.channel))
-        self._out(port, message)
+        return [(port, message)]
 
-    def _release(self) -> None:
-        for port, channel, note in list(self._sounding):
-            self._out(port, mido.Message("note_off", channel=channel, note=note))
-        for port, channel in sorted(self._used):
-            self._out(port, mido.Message("control_change", channel=channel, control=ALL_NOTES_OFF, value=0))
+    def _release_plan(self) -> list[tuple[str, mido.Message]]:
+        out = [(port, mido.Message("note_off", channel=channel, note=note))
+               for port, channel, note in list(self._sounding)]
+        out += [(port, mido.Message("control_change", channel=channel, control=ALL_NOTES_OFF, value=0))
+                for port, channel in sorted(self._used)]
         self._sounding.clear()
         self._used.clear()
+        return out
+
+    def _release(self) -> None:
+        for port, message in self._release_plan():
+            self._out(port, message)
 
     def _out(self, port: str, message: mido.Message) -> None:
         self._send_raw(port, message)

@@ -18,7 +18,7 @@ from bridge.midi.clock import ClockFollower
 from bridge.midi.connection import MAIN, WATCH_SECONDS, PortFactory, PortManager
 from bridge.midi.decode import DropLog, MidiDecoder
 from bridge.midi.mapping import midi_config
-from bridge.midi.player import Player, Playback, playback_events
+from bridge.midi.player import Playback, Player, playback_events
 from bridge.midi.scheduler import ALL_NOTES_OFF, Scheduler
 from bridge.settings import Settings
 from models.api import PARTS, Result
@@ -46,6 +46,7 @@ class MidiService:
         self.player = Player(self.scheduler, self.clock)
         self.clock.listeners.append(self._on_transport)
         self.on_trigger: Callable[[], None] = lambda: log.info("MIDI trigger: nothing is wired to it")
+        self.on_ports: Callable[[str, str], None] = lambda state, reason: None  # "lost"/"open", why
         self.state = "off"
         self.reason = "not started"
         self.beats_per_bar = 4.0  # of capture; set from the meter of triggered jobs
@@ -76,9 +77,12 @@ class MidiService:
         """Open the ports if a MIDI system is there; otherwise log why (OSC keeps working)."""
         factory = self._factory
         if factory is None:
-            from bridge.midi.ports import RtMidiFactory, choose_backend
+            from bridge.midi.ports import HINTS, RtMidiFactory, choose_backend
 
-            api, why = choose_backend(self.settings.midi_backend)
+            setting = self.settings.midi_backend
+            # a named system is tried directly (probing every system is slow); auto probes in order
+            api, why = (None, "midi_backend = none") if setting == "none" else (
+                (setting, "") if setting != "auto" else choose_backend(setting))
             if api is None:
                 self.state, self.reason = "off", why
                 log.warning("MIDI is off: %s. OSC works without it; see docs/midi.md", why)
@@ -86,7 +90,8 @@ class MidiService:
             try:
                 factory = RtMidiFactory(api, self.config.client_name)
             except Exception as err:  # rtmidi raises SystemError subclasses when the system is missing
-                self.state, self.reason = "off", f"{api}: {err}"
+                fix = HINTS.get(api, "check the MIDI system of this computer")
+                self.state, self.reason = "off", f"{api}: {err}; fix: {fix}"
                 log.warning("MIDI is off: %s. OSC works without it; see docs/midi.md", self.reason)
                 return
         self.ports = PortManager(self.config, factory, self._receive, self._on_lost, self._on_restored,
@@ -149,6 +154,7 @@ class MidiService:
         if self.ports is not None:
             for key in self.ports.output_keys(list(PARTS)):
                 self.scheduler.forget_port(key)
+        self.on_ports("lost", reason)
 
     def _on_restored(self) -> None:
         # whatever the far side still holds from before the loss ends now
@@ -156,6 +162,7 @@ class MidiService:
                   for part, channel in self.config.part_channels.items()
                   for key in [part if self.config.port_per_part else MAIN]]
         self.scheduler.schedule(events)
+        self.on_ports("open", "")
 
     # -- playback --------------------------------------------------------------------------------
 

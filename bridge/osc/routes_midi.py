@@ -60,6 +60,7 @@ def routes(app: App) -> list[Route]:
             send_error(peer, "-", err)
 
     midi.on_trigger = on_midi_trigger
+    midi.on_ports = lambda port_state, reason: state["peer"].send("/continuo/midi/port", port_state, reason)
 
     def arm(peer: Peer, args: list) -> None:
         name = name_arg(args, 0, "clip name", "<clip name>")
@@ -69,7 +70,7 @@ def routes(app: App) -> list[Route]:
 
     def stop_capture(peer: Peer, args: list) -> None:
         listen(peer)
-        name, sizes = midi.stop_capture()
+        _, sizes = midi.stop_capture()
         flat: list[object] = []
         for clip, count in sizes.items():
             flat.extend((clip, count))
@@ -142,7 +143,9 @@ def routes(app: App) -> list[Route]:
               "bad_request: as /continuo/generate"),
         Route("/continuo/midi/status", status, "none",
               "/continuo/midi/status key value ... (midi, midi_problem, clock, clock_bpm, position_beats, "
-              "armed, playing, playing_variation, sounding, midi_dropped)", none),
+              "armed, playing, playing_variation, sounding, midi_dropped); unasked, to the last client "
+              "that used a MIDI address: /continuo/midi/port lost <reason>, then /continuo/midi/port open "
+              "when the ports are back", none),
         Route("/continuo/play", play, PLAY_USAGE,
               "/continuo/playing <job> <variation> <when: now, on the next bar line, when the transport starts>",
               "bad_request: no such finished job kept (kept_results), no such variation, MIDI is off",

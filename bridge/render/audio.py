@@ -66,5 +66,5 @@ def gain_to(audio: np.ndarray, sample_rate: int, target_lufs: float) -> float:
 
 
 def peak_dbfs(audio: np.ndarray) -> float:
-    peak = float(np.abs(audio).max()) if audio.size else 0.0
+    peak = max(float(audio.max()), -float(audio.min())) if audio.size else 0.0
     return 20.0 * np.log10(peak) if peak > 0 else float("-inf")

@@ -71,13 +71,14 @@ class SketchSynth:
 
             return render_kit(part, self.sample_rate, frames)
         voice = VOICES[voice_name]
-        out = np.zeros(frames, dtype=np.float64)
+        out = np.zeros(frames, dtype=np.float32)
         for start, duration, pitch, velocity in part.notes:
             self._add_note(out, voice, start, duration, int(pitch), int(velocity))
         chain = [pedalboard.LowpassFilter(cutoff_frequency_hz=voice.cutoff_hz)]
         if voice.chorus:
             chain.append(pedalboard.Chorus(rate_hz=0.4, depth=0.2, centre_delay_ms=8.0, mix=0.35))
-        audio = (out * OUTPUT_LEVEL).astype(np.float32)[None, :]
+        out *= np.float32(OUTPUT_LEVEL)
+        audio = out[None, :]
         return pedalboard.Pedalboard(chain)(audio, self.sample_rate)
 
     def _add_note(self, out: np.ndarray, voice: Voice, start: float, duration: float, pitch: int,
@@ -85,16 +86,21 @@ class SketchSynth:
         sr = self.sample_rate
         first = int(round(start * sr))
         held = max(1, int(round(duration * sr)))
-        length = min(held + int(voice.release * sr * 5), len(out) - first)  # release fades to -43 dB
+        freq = 440.0 * 2.0 ** ((pitch - 69) / 12.0)
+        length = held + int(voice.release * sr * 5)  # the release fades to -43 dB
+        if voice.sustain == 0.0:  # a decaying voice is silent (-60 dB) after 7 decay times anyway
+            length = min(length, int((voice.attack + 7 * self._decay_seconds(voice, freq)) * sr) + 1)
+        length = min(length, len(out) - first)
         if length <= 0:
             return
-        freq = 440.0 * 2.0 ** ((pitch - 69) / 12.0)
         n = np.arange(length, dtype=np.int64)
         wave = self._oscillator(voice.spectrum, freq, n)
         if voice.detune_cents:
-            wave = 0.5 * (wave + self._oscillator(voice.spectrum, freq * 2 ** (voice.detune_cents / 1200), n))
-        amplitude = voice.level * (velocity / 127.0) ** 1.5
-        out[first:first + length] += amplitude * wave * self._envelope(voice, n, held, freq)
+            wave = np.float32(0.5) * (wave + self._oscillator(voice.spectrum, freq * 2 ** (voice.detune_cents / 1200), n))
+        env = self._envelope(voice, n, held, freq)
+        env *= np.float32(voice.level * (velocity / 127.0) ** 1.5)
+        env *= wave
+        out[first:first + length] += env
 
     def _oscillator(self, spectrum: str, freq: float, n: np.ndarray) -> np.ndarray:
         limit = (self.sample_rate / 2) // freq  # band-limited: no harmonic above Nyquist
@@ -113,21 +119,33 @@ class SketchSynth:
             amps = _spectrum(spectrum, np.arange(1, harmonics + 1, dtype=np.float64))
             phase = np.arange(TABLE_SIZE) / TABLE_SIZE
             table = np.sin(2 * np.pi * np.outer(phase, np.arange(1, harmonics + 1))) @ amps
-            self._tables[key] = table / max(1e-9, np.abs(table).max())
+            self._tables[key] = (table / max(1e-9, np.abs(table).max())).astype(np.float32)
         return self._tables[key]
 
+    def _decay_seconds(self, voice: Voice, freq: float) -> float:
+        if voice.sustain == 0.0:  # low notes ring longer, like strings
+            return voice.decay * min(2.0, max(0.35, 220.0 / freq) ** 0.5)
+        return voice.decay
+
     def _envelope(self, voice: Voice, n: np.ndarray, held: int, freq: float) -> np.ndarray:
+        """Attack (linear), decay to sustain, then release from wherever note-off finds it (exponential)."""
         sr = self.sample_rate
-        attack = max(1.0, voice.attack * sr)
-        decay = voice.decay * sr
-        if voice.sustain == 0.0:
-            decay *= min(2.0, max(0.35, 220.0 / freq) ** 0.5)  # low notes ring longer, like strings
-        env = np.minimum(1.0, (n + 1) / attack)
-        after = np.maximum(0.0, n - attack)
-        env *= voice.sustain + (1 - voice.sustain) * np.exp(-after / max(1.0, decay))
-        level_at_release = env[min(held, len(env)) - 1]
-        released = n >= held
-        env[released] = level_at_release * np.exp(-(n[released] - held) / max(1.0, voice.release * sr))
+        length = len(n)
+        env = np.empty(length, dtype=np.float32)
+        attack = max(1, int(voice.attack * sr))
+        end_attack = min(attack, held, length)
+        env[:end_attack] = np.arange(1, end_attack + 1, dtype=np.float32) / np.float32(attack)
+        end_hold = min(held, length)
+        if end_hold > end_attack:
+            decay = np.arange(end_hold - end_attack, dtype=np.float32)
+            decay *= np.float32(-1.0 / max(1.0, self._decay_seconds(voice, freq) * sr))
+            np.exp(decay, out=decay)
+            env[end_attack:end_hold] = voice.sustain + (1 - voice.sustain) * decay
+        if length > end_hold:
+            release = np.arange(length - end_hold, dtype=np.float32)
+            release *= np.float32(-1.0 / max(1.0, voice.release * sr))
+            np.exp(release, out=release)
+            env[end_hold:] = env[end_hold - 1] * release
         return env
 
 

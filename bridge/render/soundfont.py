@@ -115,8 +115,8 @@ class SoundfontSynth:
         events += [(int(round(t * sr)), 0, "cc", number, value) for t, number, value in part.controls]
         events += [(int(round(t * sr)), 0, "bend", value, 0) for t, value in part.bends]
         events.sort(key=lambda e: (e[0], e[1]))
-        left = np.zeros(frames, dtype=np.float32)
-        right = np.zeros(frames, dtype=np.float32)
+        out = np.zeros((2, frames), dtype=np.float32)
+        left, right = out[0], out[1]  # contiguous rows: FluidSynth writes straight into them
         position = 0
         for frame, _, kind, a, b in events:
             frame = min(frame, frames)
@@ -134,7 +134,7 @@ class SoundfontSynth:
         if position < frames:
             self._fill(left, right, position, frames)
         fs.all_sounds_off(channel)
-        return np.stack([left, right])
+        return out
 
     def _fill(self, left: np.ndarray, right: np.ndarray, start: int, end: int) -> None:
         self._write(self._fs.synth, end - start, left.ctypes.data, start, 1, right.ctypes.data, start, 1)

@@ -9,14 +9,14 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from bridge.errors import ContinuoError, RenderError
+from bridge.errors import RenderError
 from bridge.paths import output_path
 from bridge.render.audio import gain_to, peak_dbfs, write_audio
 from bridge.render.presets import PartSpec, RenderPreset
@@ -104,12 +104,20 @@ def _place(audio: np.ndarray, pan: float, gain_db: float) -> np.ndarray:
     if audio.shape[0] == 1:
         angle = (pan + 1.0) * math.pi / 4.0
         left, right = math.cos(angle) * math.sqrt(2), math.sin(angle) * math.sqrt(2)
-        return np.concatenate([audio * (gain * left), audio * (gain * right)]).astype(np.float32)
-    left, right = min(1.0, 1.0 - pan), min(1.0, 1.0 + pan)
-    return np.stack([audio[0] * (gain * left), audio[1] * (gain * right)]).astype(np.float32)
+        audio = np.repeat(audio.astype(np.float32, copy=False), 2, axis=0)
+    else:
+        left, right = min(1.0, 1.0 - pan), min(1.0, 1.0 + pan)
+        audio = audio.astype(np.float32, copy=False)
+    if gain * left != 1.0:
+        audio[0] *= np.float32(gain * left)
+    if gain * right != 1.0:
+        audio[1] *= np.float32(gain * right)
+    return audio
 
 
 def _fit(audio: np.ndarray, frames: int) -> np.ndarray:
+    if audio.shape == (2, frames) and audio.dtype == np.float32:
+        return audio
     out = np.zeros((2, frames), dtype=np.float32)
     length = min(frames, audio.shape[1])
     out[:, :length] = audio[:2, :length]
@@ -130,30 +138,32 @@ def mix_and_write(song: Song, source: Path, stems: dict[str, np.ndarray], preset
     from bridge.render.effects import build_chain
 
     sr = preset.sample_rate
-    summed = np.sum(list(stems.values()), axis=0, dtype=np.float32) * np.float32(10 ** (preset.master_gain_db / 20))
+    summed = np.zeros_like(next(iter(stems.values())))
+    for audio in stems.values():
+        summed += audio  # in place: a stacked sum would copy every stem once more
+    summed *= np.float32(10 ** (preset.master_gain_db / 20))
     master = build_chain(preset.master, f"[render.master] of {preset.source}", PLUGIN_LOAD_SECONDS)
 
     def run_master(gain: float) -> np.ndarray:
-        scaled = summed * np.float32(gain)
+        scaled = summed * np.float32(gain)  # a copy: the mix may be scaled again below
         return _fit(master(scaled, sr, reset=True), scaled.shape[1]) if len(master) else scaled
 
     gain = 1.0
-    mix = run_master(gain)
     target = preset.loudness_lufs
     if target is not None and preset.loudness_mode == "mix":
-        # gain goes before the master chain so its limiter still catches the peaks; the chain is
-        # not linear, so measure again and correct once (lands within about 0.1 LU)
+        # the gain goes before the master chain, so its limiter still catches the peaks; the chain
+        # is not linear, so the result is measured again and trimmed (a fraction of a dB)
         gain = gain_to(summed, sr, target)
         mix = run_master(gain)
-        correction = gain_to(mix, sr, target)
-        if abs(20 * math.log10(correction)) > 0.05:
-            gain *= correction
-            mix = run_master(gain)
-        mix = mix * np.float32(gain_to(mix, sr, target))
-        stems = {name: audio * np.float32(gain) for name, audio in stems.items()}
-    elif target is not None:
-        stems = {name: audio * np.float32(gain_to(audio, sr, target)) for name, audio in stems.items()}
-        mix = mix * np.float32(gain_to(mix, sr, target))
+        mix *= np.float32(gain_to(mix, sr, target))
+        for audio in stems.values():
+            audio *= np.float32(gain)
+    else:
+        mix = run_master(gain)
+    if target is not None and preset.loudness_mode == "each":
+        for audio in stems.values():
+            audio *= np.float32(gain_to(audio, sr, target))
+        mix *= np.float32(gain_to(mix, sr, target))
     gain_db = 20 * math.log10(gain)
     if preset.bit_depth != 32 and peak_dbfs(mix) > 0.0:
         log.warning("%s: the mix peaks at %+.1f dBFS and clips; lower loudness_lufs or add a Limiter to "
@@ -195,7 +205,7 @@ def render_files(
     else:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            results = _render_pooled(pool, paths, songs, preset, out_dir, soundfont, progress, prefixes)
+            results = _render_pooled(pool, paths, songs, preset, out_dir, soundfont, progress, prefixes, jobs)
     log.info("rendered %d file(s), %d part(s) in %.2f s with %d process(es)", len(songs), total,
              time.perf_counter() - started, jobs)
     return results
@@ -208,47 +218,68 @@ def _import_quietly(module: str) -> None:
         log.debug("%s is not installed; measure_lufs says what to install", module)
 
 
+def _render_song(path: Path, song: Song, preset: RenderPreset, out_dir: Path, soundfont: str, prefix: str,
+                 on_part: Callable[[], None] = lambda: None) -> RenderedSong:
+    """Every part of one file in this process, then the mix and the files."""
+    stems, instruments = {}, {}
+    for index, part in enumerate(song.parts):
+        stems[part.name], instruments[part.name] = _render_task(str(path), index, preset, soundfont)
+        on_part()
+    return mix_and_write(song, Path(path), stems, preset, out_dir, prefix, instruments)
+
+
+def _render_file_task(path: str, preset: RenderPreset, out_dir: Path, soundfont: str, prefix: str) -> RenderedSong:
+    """Pool entry point for batches: a whole file per task, so no audio crosses between processes."""
+    return _render_song(Path(path), read_song(path), preset, out_dir, soundfont, prefix)
+
+
 def _render_serial(paths, songs, preset, out_dir, soundfont, progress, prefixes) -> list[RenderedSong]:
-    results, done, total = [], 0, sum(len(s.parts) for s in songs)
-    for number, (path, song) in enumerate(zip(paths, songs)):
-        stems, instruments = {}, {}
-        for index, part in enumerate(song.parts):
-            stems[part.name], instruments[part.name] = _render_task(str(path), index, preset, soundfont)
-            done += 1
-            if progress:
-                progress(done, total)
-        prefix = prefixes[number] if prefixes else ""
-        results.append(mix_and_write(song, Path(path), stems, preset, out_dir, prefix, instruments))
-    return results
+    done, total = [0], sum(len(s.parts) for s in songs)
+
+    def on_part() -> None:
+        done[0] += 1
+        if progress:
+            progress(done[0], total)
+
+    return [_render_song(path, song, preset, out_dir, soundfont, prefixes[n] if prefixes else "", on_part)
+            for n, (path, song) in enumerate(zip(paths, songs))]
 
 
-def _render_pooled(pool: Executor, paths, songs, preset, out_dir, soundfont, progress,
-                   prefixes) -> list[RenderedSong]:
-    futures: list[list[Future]] = [
-        [pool.submit(_render_task, str(path), index, preset, soundfont) for index in range(len(song.parts))]
-        for path, song in zip(paths, songs)
-    ]
-    results, done, total = [], 0, sum(len(s.parts) for s in songs)
-    for number, (path, song, song_futures) in enumerate(zip(paths, songs, futures)):
-        stems, instruments = {}, {}
-        for part, future in zip(song.parts, song_futures):
-            try:
+def _render_pooled(pool: Executor, paths, songs, preset, out_dir, soundfont, progress, prefixes,
+                   jobs: int) -> list[RenderedSong]:
+    """Whole files per task when there are enough files to keep every process busy; else parts per
+    task (their audio comes back here to be mixed)."""
+    total = sum(len(s.parts) for s in songs)
+    prefix_of = [prefixes[n] if prefixes else "" for n in range(len(songs))]
+    by_file = len(songs) >= jobs
+    if by_file:
+        futures = [[pool.submit(_render_file_task, str(path), preset, out_dir, soundfont, prefix)]
+                   for path, prefix in zip(paths, prefix_of)]
+    else:
+        futures = [[pool.submit(_render_task, str(path), index, preset, soundfont) for index in range(len(song.parts))]
+                   for path, song in zip(paths, songs)]
+    results, done = [], 0
+    try:
+        for path, song, song_futures, prefix in zip(paths, songs, futures, prefix_of):
+            if by_file:
+                results.append(song_futures[0].result())
+                done += len(song.parts)
+                if progress:
+                    progress(done, total)
+                continue
+            stems, instruments = {}, {}
+            for part, future in zip(song.parts, song_futures):
                 stems[part.name], instruments[part.name] = future.result()
-            except BrokenProcessPool as err:
-                for pending in (f for group in futures for f in group):
-                    pending.cancel()
-                raise RenderError(
-                    f"an instrument or effect crashed the render process while rendering {path} "
-                    f"(part {part.name} or one beside it); check its plugins with a plain chain, or use "
-                    "instrument = \"sketch\" / \"soundfont\" for it"
-                ) from err
-            except ContinuoError:
-                for pending in (f for group in futures for f in group):
-                    pending.cancel()
-                raise
-            done += 1
-            if progress:
-                progress(done, total)
-        prefix = prefixes[number] if prefixes else ""
-        results.append(mix_and_write(song, Path(path), stems, preset, out_dir, prefix, instruments))
+                done += 1
+                if progress:
+                    progress(done, total)
+            results.append(mix_and_write(song, Path(path), stems, preset, out_dir, prefix, instruments))
+    except BrokenProcessPool as err:
+        raise RenderError(
+            f"an instrument or effect crashed a render process while rendering {path}; find the plugin "
+            "with a plain chain, or use instrument = \"sketch\" / \"soundfont\" for its part"
+        ) from err
+    finally:
+        for pending in (f for group in futures for f in group):
+            pending.cancel()
     return results

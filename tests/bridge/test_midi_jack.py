@@ -46,25 +46,37 @@ def _jack_running() -> bool:
 
 @pytest.fixture(scope="module")
 def jack_server():
-    """A JACK server with the dummy driver: the running one, or one started here for these tests."""
+    """A JACK server with the dummy driver, private to this test run (named, so runs side by side and
+    the developer's own server are never disturbed); without jackd, a running default server."""
     if rtmidi.API_UNIX_JACK not in rtmidi.get_compiled_api():
         pytest.skip("python-rtmidi was built without JACK support")
-    if _jack_running():
-        yield
-        return
     if not shutil.which("jackd"):
-        pytest.skip("jackd is not installed (apt-get install jackd2); CI installs it")
-    server = subprocess.Popen(["jackd", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "256"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while not _jack_running():
-        if server.poll() is not None or time.monotonic() > deadline:
+        if _jack_running():
+            yield
+            return
+        pytest.skip("jackd is not installed (apt-get install jackd2) and no JACK server runs; CI installs it")
+    name = f"continuo-test-{os.getpid()}"
+    previous = os.environ.get("JACK_DEFAULT_SERVER")
+    os.environ["JACK_DEFAULT_SERVER"] = name  # libjack reads it: continuo and the test client use this server
+    server = subprocess.Popen(["jackd", "-n", name, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "256"],
+                              stdout=open("/tmp/jackfix.log", "w"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 10
+        while not _jack_running():
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.skip("jackd did not start (try `jackd --no-realtime -d dummy` by hand)")
+            time.sleep(0.1)
+        yield
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
             server.kill()
-            pytest.skip("jackd did not start (see `jackd --no-realtime -d dummy` by hand)")
-        time.sleep(0.1)
-    yield
-    server.terminate()
-    server.wait(timeout=5)
+        if previous is None:
+            os.environ.pop("JACK_DEFAULT_SERVER", None)
+        else:
+            os.environ["JACK_DEFAULT_SERVER"] = previous
 
 
 class FakeDaw:
@@ -140,6 +152,10 @@ class FakeDaw:
         if self._clock:
             self._clock.join(timeout=1)
         self.out.delete()
+        # as continuo's own input does: a callback waiting for the GIL would deadlock delete()
+        self.inp.cancel_callback()
+        time.sleep(0.05)
+        self.inp.close_port()
         self.inp.delete()
 
 
@@ -147,7 +163,7 @@ class FakeDaw:
 def daw(jack_server, start_app):
     client = f"continuo-test-{os.getpid()}"  # test runs side by side on one JACK server never mix ports
     app = start_app(load_fake, midi_backend="jack", midi_capture_bars=2, midi_client_name=client)
-    assert app.midi.wait_started() == "on", app.midi.status()
+    assert app.midi.wait_started(60) == "on", app.midi.status()
     peer = FakeDaw(client, "continuo in", "continuo out")
     deadline = time.monotonic() + 5
     while not app.midi.clock.present(time.perf_counter()):  # JACK connects asynchronously: wait until heard

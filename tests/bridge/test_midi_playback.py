@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import mido
@@ -88,7 +89,7 @@ def test_retrigger_keeps_ons_and_offs_paired(rig) -> None:
 
 
 def test_free_playback_once_plays_everything_and_ends(rig) -> None:
-    sender, scheduler, _, player = rig
+    sender, _, _, player = rig
     res = result(bars=1, tempo=600.0)  # 4 beats at 600 bpm: 0.4 s
     assert player.play(playback(res)) == "now"
     wait_until(lambda: player.status() == ("", 0))
@@ -97,12 +98,12 @@ def test_free_playback_once_plays_everything_and_ends(rig) -> None:
     assert [m.type for m in messages if m.type.startswith("note")] == ["note_on", "note_off"] * 4
     assert notes_of(messages) == {}
     ons = [t for t, _, m in sender.sent if m.type == "note_on"]
-    gaps = [b - a for a, b in zip(ons, ons[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(ons)]
     assert all(abs(g - 0.1) < 0.02 for g in gaps), gaps  # scheduled, not sent when ready
 
 
 def test_loop_replacement_waits_for_the_bar_line_and_releases(rig) -> None:
-    sender, scheduler, _, player = rig
+    sender, _, _, player = rig
     player.play(playback(result(tempo=400.0, pitches=(60,), length=2.0), "a", loop=True))
     time.sleep(0.25)
     assert player.play(playback(result(tempo=400.0, pitches=(72,)), "b", loop=True)) == "on the next bar line"
@@ -117,7 +118,7 @@ def test_loop_replacement_waits_for_the_bar_line_and_releases(rig) -> None:
 
 
 def test_synced_playback_waits_for_start_and_follows_stop(rig) -> None:
-    sender, scheduler, clock, player = rig
+    sender, _, clock, player = rig
     assert player.play(playback(result(tempo=120.0), loop=True, synced=True)) == "when the transport starts"
     time.sleep(0.05)
     assert sender.sent == []

@@ -23,7 +23,7 @@ def midi_app(tmp_path):
         app = App(make_settings(tmp_path, midi_backend="jack", **overrides), load_fake, system)
         app.midi.watch_seconds = 0.05
         app.start()
-        assert app.midi.wait_started() == "on"
+        assert app.midi.wait_started(60) == "on"
         client = Client(port=app.osc.port)
         started.append((app, client))
         return app, system, client
@@ -51,7 +51,7 @@ def out_messages(system: FakeMidiSystem, name: str = "continuo out") -> list:
 
 def test_without_midi_osc_works_and_says_why(start_app, connect) -> None:
     app = start_app(load_fake)  # the test settings turn MIDI off
-    assert app.midi.wait_started() == "off"
+    assert app.midi.wait_started(60) == "off"
     client = connect()
     assert client.ping()
     client.send("/continuo/midi/status")
@@ -101,7 +101,7 @@ def clock_phrase(port, start: float, beats: int, notes: dict[float, int], bpm: f
 
 
 def test_clock_synced_capture_keeps_the_last_bars_on_bar_lines(midi_app) -> None:
-    app, system, client = midi_app(midi_capture_bars=1)
+    app, system, _ = midi_app(midi_capture_bars=1)
     port = system.inputs["continuo in"]
     start = time.perf_counter() - 2.5  # the song started 2.5 s (5 beats) ago
     clock_phrase(port, start, 5, {1.0: 60, 4.5: 64, 5.0: 65})
@@ -134,7 +134,7 @@ def test_trigger_note_starts_a_job_that_plays(midi_app) -> None:
 
 
 def test_play_stop_cancel_and_kept_results(midi_app) -> None:
-    app, system, client = midi_app(kept_results=2, midi_sync="free")
+    _, system, client = midi_app(kept_results=2, midi_sync="free")
     for job in ("a", "b", "c"):
         client.generate(job, task="accompany", chords="C | G", parts="bass,keys", tempo=400.0, variations=2)
     client.send("/continuo/play", "a")
@@ -181,14 +181,18 @@ def test_bad_input_is_dropped_and_counted_never_fatal(midi_app, caplog) -> None:
 def test_a_vanished_port_is_reported_and_reopened(midi_app) -> None:
     app, system, client = midi_app(midi_sync="free")
     client.generate("x", task="accompany", chords="C | G", parts="bass", tempo=300.0, play="loop")
+    client.send("/continuo/midi/status")  # this client now hears about the ports
+    client.wait_for("/continuo/midi/status")
     wait_until(lambda: notes_of(out_messages(system)))
     old = system.outputs["continuo out"]
     system.gone.add("continuo out")
     wait_until(lambda: app.midi.status()["midi"] == "lost")
+    assert client.wait_for("/continuo/midi/port")[1][0] == "lost"  # told to the client that used MIDI
     assert "vanished" in app.midi.status()["midi_problem"] or "failed" in app.midi.status()["midi_problem"]
     wait_until(lambda: app.midi.status()["playing"] == "")  # playback stopped when the port went
     system.gone.clear()
     wait_until(lambda: app.midi.status()["midi"] == "open")
+    assert client.wait_for("/continuo/midi/port")[1] == ["open", ""]
     new = system.outputs["continuo out"]
     assert new is not old
     wait_until(lambda: any(m.type == "control_change" and m.control == 123 for _, m in new.sent))
@@ -196,7 +200,7 @@ def test_a_vanished_port_is_reported_and_reopened(midi_app) -> None:
 
 
 def test_midi_keys_are_checked(midi_app) -> None:
-    app, system, client = midi_app()
+    _, _, client = midi_app()
     client.send("/continuo/midi/keys", "melody", "x")
     assert "come from the capture" in error_of(client)[2]
     client.send("/continuo/midi/keys", "tempo", 900)

@@ -113,6 +113,16 @@ def test_batch_folder_in_parallel_from_the_cli(tmp_path: Path, capsys) -> None:
         assert (tmp_path / "stems" / f"{name}.flac").is_file() and f"{name}.flac" in printed
 
 
+@pytest.mark.slow
+def test_parts_in_parallel_give_the_same_bytes_as_one_process(tmp_path: Path) -> None:
+    midi = write_song(tmp_path / "tune.mid", ("keys", "bass", "drums"))
+    preset = load_preset("default")
+    [one] = render_files([midi], preset, tmp_path / "one", jobs=1)
+    [two] = render_files([midi], preset, tmp_path / "two", jobs=2)  # one part per task
+    for a, b in zip([one.mix, *one.stems.values()], [two.mix, *two.stems.values()]):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
 def test_cli_errors_name_the_fix(tmp_path: Path, capsys) -> None:
     assert main(["render", str(tmp_path / "missing.mid"), "--out", str(tmp_path)]) == 2
     assert "does not exist" in capsys.readouterr().err

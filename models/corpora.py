@@ -26,7 +26,7 @@ MUSIC21_SOURCES = {
     "haydn": ("classical", "quartet", 6),
     "mozart": ("classical", "quartet", 6),
     "beethoven": ("classical", "quartet", 6),
-    "ryansMammoth": ("folk", "lead", 500),
+    "ryansMammoth": ("folk", "lead", 400),
 }
 
 

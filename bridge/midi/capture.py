@@ -12,6 +12,7 @@ from models.api import Note
 
 MAX_HISTORY_NOTES = 20_000
 MIN_DURATION_BEATS = 1 / 64
+EARLY_BEATS = 1 / 16  # a note this much before a bar line belongs to that bar (played early, or clock jitter)
 
 
 @dataclass
@@ -100,25 +101,26 @@ class Recorder:
         if not notes:
             return armed.name, Take()
         first = min(n[2] for n in notes)
-        origin = math.floor(first / beats_per_bar + 1e-9) * beats_per_bar if armed.synced else first
+        origin = math.floor((first + EARLY_BEATS) / beats_per_bar) * beats_per_bar if armed.synced else first
         return armed.name, self._take(notes, origin, math.inf, beats_per_bar)
 
     def last_bars(self, now_beat: float, bars: int, beats_per_bar: float) -> Take:
         """Notes that started in the last ``bars`` whole bars before ``now_beat`` (song beats)."""
         end = math.floor(now_beat / beats_per_bar + 1e-9) * beats_per_bar
         origin = end - bars * beats_per_bar
+        low, high = origin - EARLY_BEATS, end - EARLY_BEATS
         with self._lock:
-            notes = [n for n in self._history if origin <= n[2] < end]
+            notes = [n for n in self._history if low <= n[2] < high]
             notes += [(ch, p, s, now_beat, v) for (ch, p), (s, v, synced) in self._sounding.items()
-                      if synced and origin <= s < end]
+                      if synced and low <= s < high]
         return self._take(notes, origin, end, beats_per_bar)
 
     def _take(self, notes: list, origin: float, end: float, beats_per_bar: float) -> Take:
         by_role: dict[str, list[Note]] = {}
         last = 0.0
         for channel, pitch, start, stop, velocity in sorted(notes, key=lambda n: (n[2], n[1])):
-            stop = min(stop, end)
-            if stop - start < MIN_DURATION_BEATS or start < origin:
+            start, stop = max(start, origin), min(stop, end)  # an early note starts on the bar line
+            if stop - start < MIN_DURATION_BEATS:
                 continue
             note = Note(pitch, round(start - origin, 4), round(stop - start, 4), velocity)
             by_role.setdefault(self.roles[channel], []).append(note)

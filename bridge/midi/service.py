@@ -26,6 +26,7 @@ from models.api import PARTS, Result
 log = logging.getLogger(__name__)
 
 INPUT_QUEUE = 10_000
+STOP_WAIT_SECONDS = 3.0
 TRANSPORT = {"clock", "start", "continue", "stop", "songpos"}
 
 
@@ -57,6 +58,9 @@ class MidiService:
         self._last_take = Take()
         self._thread: threading.Thread | None = None
         self._starter: threading.Thread | None = None
+        self._stopping = False
+        self._closed = False
+        self._stop_lock = threading.Lock()
         self.watch_seconds = WATCH_SECONDS  # how often ports are checked and reopened
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -105,12 +109,29 @@ class MidiService:
         except PortError as err:
             self.state, self.reason = "waiting", str(err)
             log.warning("MIDI ports not open yet (%s); retrying every second. OSC works meanwhile", err)
+        with self._stop_lock:
+            stopping = self._stopping
+        if stopping:  # stop() came while the ports were opening and did not wait
+            self._shutdown()
 
     def stop(self) -> None:
-        """Silence every note, then close threads and ports. Safe to call twice."""
-        self.wait_started()
-        if self.ports is None:
+        """Silence every note, then close threads and ports. Safe to call twice.
+
+        A start still probing the MIDI system (a slow or stuck server) is not waited for long: it
+        closes what it opened itself when it finishes.
+        """
+        with self._stop_lock:
+            self._stopping = True
+        if self._starter is not None and self.wait_started(STOP_WAIT_SECONDS) == "starting":
+            log.warning("MIDI is still starting; it will close its ports when it is done")
             return
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        with self._stop_lock:  # whoever comes first (stop or a late start) closes, once
+            if self._closed or self.ports is None:
+                return
+            self._closed = True
         self.player.stop("shutdown")
         self.scheduler.stop()
         self._inbox.put(None)

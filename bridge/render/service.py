@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections import deque
@@ -49,7 +51,7 @@ class RenderJob:
 
 
 def render_child_main(conn: Connection, job_id: str, midi: list[Path], preset: RenderPreset, out_dir: Path,
-                soundfont: str, jobs: int, prefixes: list[str], log_level: str) -> None:
+                      soundfont: str, jobs: int, prefixes: list[str], log_level: str, scratch: str) -> None:
     """The render process: its own process group, so a timeout kills its pool and plugins too."""
     if hasattr(os, "setpgrp"):
         os.setpgrp()
@@ -57,7 +59,7 @@ def render_child_main(conn: Connection, job_id: str, midi: list[Path], preset: R
     from bridge.render.stems import render_files
 
     try:
-        songs = render_files(midi, preset, out_dir, soundfont, jobs, prefixes=prefixes or None)
+        songs = render_files(midi, preset, out_dir, soundfont, jobs, prefixes=prefixes or None, scratch_dir=scratch)
         conn.send(("done", songs))
     except ContinuoError as err:
         conn.send(("error", err))
@@ -136,11 +138,14 @@ class RenderService:
 
     def _run(self, job: RenderJob) -> list[RenderedSong]:
         s = self.settings
+        from bridge.render.stems import scratch_root
+
         parent, child = self._context.Pipe(duplex=False)
+        scratch = tempfile.mkdtemp(prefix="continuo-render-", dir=scratch_root())
         process = self._context.Process(
             target=self._child_main, name=f"continuo-render-{job.id}", daemon=False,
             args=(child, job.id, job.midi, job.preset, s.output_dir, s.soundfont, s.render_jobs, job.prefixes,
-                  s.log_level),
+                  s.log_level, scratch),
         )
         process.start()
         child.close()
@@ -176,6 +181,7 @@ class RenderService:
         finally:
             group.kill()
             parent.close()
+            shutil.rmtree(scratch, ignore_errors=True)  # a killed render leaves its parts' audio there
 
 
 class _Group:

@@ -6,6 +6,7 @@ import logging
 import math
 import multiprocessing
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -138,7 +139,7 @@ def mix_and_write(song: Song, source: Path, stems: dict[str, np.ndarray], preset
     from bridge.render.effects import build_chain
 
     sr = preset.sample_rate
-    summed = np.zeros_like(next(iter(stems.values())))
+    summed = np.zeros(next(iter(stems.values())).shape, dtype=np.float32)
     for audio in stems.values():
         summed += audio  # in place: a stacked sum would copy every stem once more
     summed *= np.float32(10 ** (preset.master_gain_db / 20))
@@ -186,8 +187,12 @@ def render_files(
     jobs: int = 0,
     progress: Callable[[int, int], None] | None = None,
     prefixes: Sequence[str] | None = None,
+    scratch_dir: str | None = None,
 ) -> list[RenderedSong]:
     """Render every file; parts of all files share one pool of ``jobs`` processes (0: one per core).
+
+    ``scratch_dir`` holds the parts' audio while they are mixed (default: /dev/shm or the temporary
+    folder); the daemon passes a folder it removes even when it has to kill the render.
 
     ``progress(done_parts, total_parts)`` is called as parts finish. With one job everything runs in
     this process (no pool).
@@ -205,7 +210,8 @@ def render_files(
     else:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            results = _render_pooled(pool, paths, songs, preset, out_dir, soundfont, progress, prefixes, jobs)
+            results = _render_pooled(pool, paths, songs, preset, out_dir, soundfont, progress, prefixes, jobs,
+                                     scratch_dir)
     log.info("rendered %d file(s), %d part(s) in %.2f s with %d process(es)", len(songs), total,
              time.perf_counter() - started, jobs)
     return results
@@ -228,6 +234,23 @@ def _render_song(path: Path, song: Song, preset: RenderPreset, out_dir: Path, so
     return mix_and_write(song, Path(path), stems, preset, out_dir, prefix, instruments)
 
 
+def _render_task_into(song_path: str, index: int, preset: RenderPreset, soundfont: str, scratch: str,
+                      shape: tuple[int, int, int]) -> str:
+    """Pool entry point for one part of a single file: the stem goes into slot ``index`` of a memory-mapped
+    scratch file, so the audio is not pickled through a pipe."""
+    audio, instrument = _render_task(song_path, index, preset, soundfont)
+    stems = np.memmap(scratch, dtype=np.float32, mode="r+", shape=shape)
+    stems[index] = audio
+    stems.flush()
+    del stems
+    return instrument
+
+
+def scratch_root() -> str | None:
+    """Memory-backed when the system has one (Linux), else the temporary folder."""
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
 def _render_file_task(path: str, preset: RenderPreset, out_dir: Path, soundfont: str, prefix: str) -> RenderedSong:
     """Pool entry point for batches: a whole file per task, so no audio crosses between processes."""
     return _render_song(Path(path), read_song(path), preset, out_dir, soundfont, prefix)
@@ -246,7 +269,7 @@ def _render_serial(paths, songs, preset, out_dir, soundfont, progress, prefixes)
 
 
 def _render_pooled(pool: Executor, paths, songs, preset, out_dir, soundfont, progress, prefixes,
-                   jobs: int) -> list[RenderedSong]:
+                   jobs: int, scratch_dir: str | None) -> list[RenderedSong]:
     """Whole files per task when there are enough files to keep every process busy; else parts per
     task (their audio comes back here to be mixed)."""
     total = sum(len(s.parts) for s in songs)
@@ -256,11 +279,16 @@ def _render_pooled(pool: Executor, paths, songs, preset, out_dir, soundfont, pro
         futures = [[pool.submit(_render_file_task, str(path), preset, out_dir, soundfont, prefix)]
                    for path, prefix in zip(paths, prefix_of)]
     else:
-        futures = [[pool.submit(_render_task, str(path), index, preset, soundfont) for index in range(len(song.parts))]
-                   for path, song in zip(paths, songs)]
+        scratch = tempfile.TemporaryDirectory(prefix="continuo-stems-", dir=scratch_dir or scratch_root())
+        shapes = [(len(song.parts), 2, song_frames(song, preset)) for song in songs]
+        buffers = [np.memmap(Path(scratch.name) / f"{n}.f32", dtype=np.float32, mode="w+", shape=shape)
+                   for n, shape in enumerate(shapes)]
+        futures = [[pool.submit(_render_task_into, str(path), index, preset, soundfont, buffer.filename, shape)
+                    for index in range(len(song.parts))]
+                   for path, song, buffer, shape in zip(paths, songs, buffers, shapes)]
     results, done = [], 0
     try:
-        for path, song, song_futures, prefix in zip(paths, songs, futures, prefix_of):
+        for number, (path, song, song_futures, prefix) in enumerate(zip(paths, songs, futures, prefix_of)):
             if by_file:
                 results.append(song_futures[0].result())
                 done += len(song.parts)
@@ -268,8 +296,9 @@ def _render_pooled(pool: Executor, paths, songs, preset, out_dir, soundfont, pro
                     progress(done, total)
                 continue
             stems, instruments = {}, {}
-            for part, future in zip(song.parts, song_futures):
-                stems[part.name], instruments[part.name] = future.result()
+            for index, (part, future) in enumerate(zip(song.parts, song_futures)):
+                instruments[part.name] = future.result()
+                stems[part.name] = buffers[number][index]
                 done += 1
                 if progress:
                     progress(done, total)
@@ -282,4 +311,7 @@ def _render_pooled(pool: Executor, paths, songs, preset, out_dir, soundfont, pro
     finally:
         for pending in (f for group in futures for f in group):
             pending.cancel()
+        if not by_file:
+            del buffers
+            scratch.cleanup()
     return results

@@ -87,3 +87,26 @@ def notes_of(messages: list[mido.Message]) -> dict[tuple[int, int], int]:
                 if key[0] == message.channel:
                     sounding[key] = 0
     return {k: v for k, v in sounding.items() if v}
+
+
+class RampGenerator:
+    """A model whose notes tell where they belong: on beat b of the result, pitch 48 + b (bass) or 60 + b."""
+
+    name = "ramp"
+    device = "cpu"
+
+    def generate(self, request, progress=None):
+        from models.api import Note, Result
+
+        bars = request.bars or 2
+        beats = int(bars * request.beats_per_bar)
+        parts = {part: tuple(Note(RAMP_BASE[part] + b % 12, float(b), 0.5, 90) for b in range(beats))
+                 for part in request.parts if part in RAMP_BASE}
+        return [Result(parts, (), bars, request.meter, request.tempo)]
+
+
+RAMP_BASE = {"bass": 48, "keys": 60, "melody": 72}
+
+
+def load_ramp(model: str, device: str) -> RampGenerator:
+    return RampGenerator()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import numpy as np
 
-from models.sampling import MAX_POLYPHONY, PITCH_RANGE, Section, advance, filter_logits, legal_tokens, sample_token, start
+from models.sampling import (MAX_POLYPHONY, PITCH_RANGE, Section, advance, filter_logits, legal_tokens,
+                             sample_token, start)
 from models.tokenizer import BAR, DENSITY_EDGES, DURATIONS, PITCH0, POS0, VOCAB, decode, density_bucket
 
 V = len(VOCAB)
@@ -83,3 +84,14 @@ def test_seeds_repeat_and_single_legal_token_is_forced():
     only = np.zeros(V, dtype=bool)
     only[42] = True
     assert sample_token(logits, only, np.random.default_rng(1)) == 42
+
+
+def test_harmony_bias_pushes_down_non_chord_tones():
+    from models.sampling import HARMONY_WEIGHT, State, harmony_bias
+
+    chords = ((0, frozenset({0, 4, 7})), (24, frozenset({2, 5, 9})))
+    state = State(Section("keys", 48, BAR, chords=chords), stage="dur", pos=30)
+    bias = harmony_bias(state)
+    assert bias[62] == 0.0 and bias[60] == pytest.approx(np.log(HARMONY_WEIGHT["keys"]))
+    assert harmony_bias(state, 0.0) is None
+    assert harmony_bias(State(Section("melody", 48, BAR, chords=chords), stage="dur", pos=0)) is None

@@ -32,8 +32,8 @@ from models.tokenizer import BOS, STYLE0  # noqa: E402
 PROGRESSION = "Am7 | D7 | Gmaj7 Em7 | Cmaj7 | Am7 | D7 | G | G"
 
 
-def nll_table(data: str) -> dict[str, dict[str, float]]:
-    pieces = [p for p in read_pop909(data) if p.is_test]
+def nll_table(data: str, limit: int = 0) -> dict[str, dict[str, float]]:
+    pieces = [p for p in read_pop909(data) if p.is_test][: limit or None]
     cache = TokenCache.from_pieces(pieces)
     table = {}
     for name in ("transformer", "lstm"):
@@ -96,11 +96,12 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=12)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--songs", type=int, default=0, help="score at most this many held-out songs (0: all)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(args.threads)
 
-    table = nll_table(args.data)
+    table = nll_table(args.data, args.songs)
     print(f"NLL per note on POP909's held-out split ({int(table['markov']['pitch_notes'])} melody/counter/bass notes)")
     print(f"  {'model':12s} {'pitch NLL/note':>15s} {'full NLL/note':>14s}")
     for name, row in table.items():
@@ -112,8 +113,11 @@ def main() -> None:
           f"{table['transformer']['nll_per_note'] / table['lstm']['nll_per_note']:.2f}x")
 
     pieces = [p for p in read_pop909(args.data) if p.is_test]
-    for name in ("transformer", "lstm", "markov"):
-        metrics = generation_metrics(load_generator(name, "cpu"), pieces, args.prompts)
+    raw = load_generator("transformer", "cpu")
+    raw.harmony = 0.0
+    for name, generator in (("transformer", load_generator("transformer", "cpu")), ("transformer, no harmony bias", raw),
+                            ("lstm", load_generator("lstm", "cpu")), ("markov", load_generator("markov"))):
+        metrics = generation_metrics(generator, pieces, args.prompts)
         print(f"{name}: chord-tone ratio {metrics['chord_tone_ratio']:.3f} (target >= 0.90; "
               + ", ".join(f"{k[11:]} {v:.3f}" for k, v in metrics.items() if k.startswith("chord_tone_") and k != "chord_tone_ratio")
               + f"), pitch-class overlap {metrics['pc_overlap']:.3f}, "

@@ -171,6 +171,39 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _torch_parser(name: str) -> argparse.ArgumentParser:
+    if name == "train":
+        from models.train import add_arguments
+
+        parser = argparse.ArgumentParser(
+            prog="continuo train",
+            description="Train the transformer (or the LSTM baseline); resumes from OUT/last.safetensors.",
+            epilog="example: continuo train --finetune ~/midi/mine:custom --steps 500 --out ~/continuo-finetune",
+        )
+        add_arguments(parser)
+        parser.set_defaults(run=_cmd_train)
+    else:
+        from models.evaluate import add_arguments
+
+        parser = argparse.ArgumentParser(
+            prog="continuo eval",
+            description="Print NLL per note on the held-out pieces of DIR and metrics of music generated from them.",
+            epilog="example: continuo eval --data ../shared/datasets/pop909 --model transformer",
+        )
+        add_arguments(parser)
+        parser.set_defaults(run=_cmd_eval)
+    _add_settings_flags(parser, ("log_level",))
+    return parser
+
+
+def _torch_command(name: str):
+    def run(args: argparse.Namespace) -> int:
+        full = _torch_parser(name).parse_args(args.rest)
+        return full.run(full)
+
+    return run
+
+
 def build_parser() -> argparse.ArgumentParser:
     from bridge.requests import CLIP_KEYS, KEYS
 
@@ -213,26 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_settings_flags(render, RENDER_FLAGS)
     render.set_defaults(run=_cmd_render)
 
-    from models.evaluate import add_arguments as add_eval_arguments
-    from models.train import add_arguments as add_train_arguments
-
-    train = commands.add_parser(
-        "train", help="train or fine-tune the generation model (docs/models.md)",
-        description="Train the transformer (or the LSTM baseline); resumes from OUT/last.safetensors.",
-        epilog="example: continuo train --finetune ~/midi/mine:custom --steps 500 --out ~/continuo-finetune",
-    )
-    add_train_arguments(train)
-    _add_settings_flags(train, ("log_level",))
-    train.set_defaults(run=_cmd_train)
-
-    evaluate = commands.add_parser(
-        "eval", help="measure a model: NLL per note and musical metrics on a MIDI folder",
-        description="Print NLL per note on the held-out pieces of DIR and metrics of music generated from them.",
-        epilog="example: continuo eval --data ../shared/datasets/pop909 --model transformer",
-    )
-    add_eval_arguments(evaluate)
-    _add_settings_flags(evaluate, ("log_level",))
-    evaluate.set_defaults(run=_cmd_eval)
+    # train and eval need torch: their full parsers are built only when they run (see _torch_command),
+    # so every other command starts in well under a second
+    for name, help_text in (("train", "train or fine-tune the generation model (docs/models.md)"),
+                            ("eval", "measure a model: NLL per note and musical metrics on a MIDI folder")):
+        lazy = commands.add_parser(name, help=help_text, add_help=False, prefix_chars="\0")
+        lazy.add_argument("rest", nargs=argparse.REMAINDER)
+        lazy.set_defaults(run=_torch_command(name))
 
     ports = commands.add_parser("ports", help="list MIDI backends and ports, and the ports serve opens")
     ports.add_argument("--config", type=Path, metavar="FILE", help="TOML settings file")

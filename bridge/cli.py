@@ -64,7 +64,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     if given.get("play", "no") != "no":
         raise ContinuoError("--play needs the daemon's MIDI ports: run `continuo serve` and send "
                             "/continuo/generate ... play loop (see docs/midi.md)")
-    spec = parse_mapping(given)
+    spec = parse_mapping(given, preset_paths=True)
     clips = {k: read_notes(getattr(args, k), f"--{k} file") for k in CLIP_KEYS if getattr(args, k)}
     request = JobSpec({**spec.values, **clips}).build(lambda name: ())
     started = time.perf_counter()
@@ -91,14 +91,70 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     for path, result in zip(paths, results):
         counts = ", ".join(f"{part} {len(notes)} notes" for part, notes in result.parts.items())
         print(f"{path}  ({counts})")
+    if spec.preview:
+        from bridge.jobs.results import save_previews
+
+        for path in save_previews(results, paths, spec.output or "continuo"):
+            print(f"{path}  (piano roll)")
     if spec.render:
         from bridge.render.batch import describe
         from bridge.render.presets import load_preset
         from bridge.render.stems import render_files
 
-        preset = load_preset(settings.render_preset)
+        if spec.preset:
+            from bridge.presets import load_preset as load_full_preset
+
+            preset = load_full_preset(spec.preset).render
+        else:
+            preset = load_preset(settings.render_preset)
         for song in render_files(paths, preset, paths[0].parent, settings.soundfont, settings.render_jobs):
             print("\n".join(describe(song)))
+    return 0
+
+
+def _cmd_presets(args: argparse.Namespace) -> int:
+    from bridge.presets import list_presets, load_preset
+    from bridge.render.presets import preset_dirs
+
+    if args.show:
+        print(load_preset(args.show).path.read_text(encoding="utf-8"), end="")
+        return 0
+    print("presets (the user's folder first: " + ", ".join(str(d) for d in preset_dirs()) + ")")
+    for preset in list_presets():
+        if isinstance(preset, Exception):
+            print(f"  (unusable) {preset}")
+            continue
+        values = preset.generate
+        summary = ", ".join(f"{k} {_shown(values[k])}" for k in ("style", "parts", "tempo", "meter") if k in values)
+        print(f"  {preset.name:<18} {preset.title or ''}: {preset.description}")
+        if summary:
+            print(f"  {'':<18} {summary}")
+    return 0
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return f"{value[0]}/{value[1]}"
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from bridge.demo import run_demo
+    from bridge.presets import load_preset
+    from models.registry import load_generator
+
+    settings = _settings(args, ("output_dir", "log_level", "model", "device", "soundfont"))
+    _configure_logging(settings.log_level)
+    preset = load_preset(args.preset)
+    try:
+        generator = load_generator(settings.model, device=settings.device)
+    except (ValueError, OSError) as err:
+        raise ContinuoError(str(err)) from None
+    print(f"continuo demo: Ode to Joy arranged as {preset.title or preset.name} with {generator.name}")
+    for line in run_demo(generator, preset, settings.output_dir, settings.soundfont, settings.render_jobs, args.seed):
+        print(line)
     return 0
 
 
@@ -254,6 +310,18 @@ def build_parser() -> argparse.ArgumentParser:
         lazy.add_argument("rest", nargs=argparse.REMAINDER)
         lazy.set_defaults(run=_torch_command(name))
 
+    presets = commands.add_parser("presets", help="list the named presets (styles and sounds)",
+                                  description="List the presets; a file in your preset folder overrides a bundled one.")
+    presets.add_argument("--show", metavar="NAME", help="print one preset's TOML")
+    presets.set_defaults(run=_cmd_presets)
+
+    demo = commands.add_parser("demo", help="arrange a bundled melody in a preset and render stems and a mix",
+                               epilog="example: continuo demo --preset bossa-nova")
+    demo.add_argument("--preset", default="pop-ballad", help="preset name (see `continuo presets`)")
+    demo.add_argument("--seed", type=int, default=1, help="random seed")
+    _add_settings_flags(demo, ("output_dir", "log_level", "model", "device", "soundfont"))
+    demo.set_defaults(run=_cmd_demo)
+
     ports = commands.add_parser("ports", help="list MIDI backends and ports, and the ports serve opens")
     ports.add_argument("--config", type=Path, metavar="FILE", help="TOML settings file")
     ports.set_defaults(run=_cmd_ports)
@@ -273,3 +341,5 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `continuo presets | head`
+        return 0

@@ -48,8 +48,11 @@ KEYS: dict[str, Key] = {k.name: k for k in (
     Key("play", "choice", "play the result on the MIDI outputs as soon as it is ready: no, once or loop "
         "(daemon only; see docs/midi.md)", choices=("no", "once", "loop")),
     Key("render", "flag", "also render audio stems of the result: true or false (see docs/render.md)"),
+    Key("preset", "name", "a named preset (`continuo presets`): its style, parts, tempo, meter and sampling are "
+        "the defaults of this request, and its sound is used by render"),
+    Key("preview", "flag", "also draw a piano-roll PNG of each result: true or false"),
 )}
-NOT_MODEL_KEYS = ("output", "play", "render")  # keys for the bridge, not passed to the model
+NOT_MODEL_KEYS = ("output", "play", "render", "preset", "preview")  # keys for the bridge, not passed to the model
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,15 @@ class JobSpec:
     @property
     def render(self) -> bool:
         return bool(self.values.get("render", False))
+
+    @property
+    def preview(self) -> bool:
+        return bool(self.values.get("preview", False))
+
+    @property
+    def preset(self) -> str | None:
+        value = self.values.get("preset")
+        return None if value is None else str(value)
 
 
 def _as_int(key: Key, value: object) -> int:
@@ -202,9 +214,23 @@ def _checked_pairs(pairs: list[tuple[object, object]]):
         yield key, value
 
 
-def parse_mapping(values: Mapping[str, object]) -> JobSpec:
-    """Validate already-named values (CLI flags, JSON, presets)."""
-    out = {name: convert(KEYS[name], value) for name, value in values.items()}
+def parse_mapping(values: Mapping[str, object], preset_paths: bool = False) -> JobSpec:
+    """Validate already-named values (CLI flags, JSON); a named preset fills in what is not given.
+
+    ``preset_paths`` lets ``preset`` name a TOML file (the CLI); from the network it is a name only.
+    """
+    if "preset" in values and not preset_paths:
+        convert(KEYS["preset"], values["preset"])
+    out = {name: convert(KEYS[name], value) for name, value in values.items() if name != "preset"}
+    if "preset" in values:
+        from bridge.errors import ContinuoError
+        from bridge.presets import load_preset
+
+        try:
+            preset = load_preset(str(values["preset"]), allow_path=preset_paths)
+        except ContinuoError as err:
+            raise InvalidRequest(str(err)) from None
+        out = {**preset.generate, **out, "preset": str(values["preset"])}
     if out.get("chords"):
         from models.chords import parse_progression
 

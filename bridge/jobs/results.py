@@ -30,6 +30,13 @@ def save_results(results: Sequence[Result], stem: str, output_dir: Path, title: 
     return paths
 
 
+def save_previews(results: Sequence[Result], midi_paths: Sequence[Path], title: str) -> list[Path]:
+    """A piano-roll PNG beside each MIDI file (same name, .png)."""
+    from bridge.preview import write_preview
+
+    return [write_preview(result, path.with_suffix(".png"), title) for result, path in zip(results, midi_paths)]
+
+
 def notes_messages(job_id: str, results: Sequence[Result], max_bytes: int) -> list[list[object]]:
     """Argument lists of every /continuo/notes reply for ``results``."""
     messages = []

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from bridge.errors import ContinuoError, InvalidRequest
 from bridge.jobs.engine import Job
-from bridge.jobs.results import notes_messages, result_stem, save_results
+from bridge.jobs.results import notes_messages, result_stem, save_previews, save_results
 from bridge.osc.args import name_arg
 from bridge.osc.router import Route, send_error
 from bridge.osc.server import Peer
@@ -48,13 +48,15 @@ def start_job(app: App, peer: Peer, job_id: str, spec: JobSpec,
         paths = save_results(results, stem, settings.output_dir, title=job.id)
         for chunk in notes_messages(job.id, results, settings.reply_max_bytes):
             peer.send("/continuo/notes", *chunk)
+        if spec.preview:
+            peer.send("/continuo/preview", job.id, *(str(p) for p in save_previews(results, paths, job.id)))
         if deliver is not None:
             deliver(job, results, paths)
             return
         if spec.render:  # stems first; /continuo/done follows them (bridge/osc/routes_render.py)
             from bridge.osc.routes_render import render_after_generate
 
-            render_after_generate(app, peer, job.id, paths)
+            render_after_generate(app, peer, job.id, paths, spec.preset)
             return
         peer.send("/continuo/done", job.id, *(str(p) for p in paths))
         app.count("done")
@@ -99,6 +101,7 @@ def routes(app: App) -> list[Route]:
             "/continuo/generate", generate, f"{GENERATE_USAGE}; keys: {keys}",
             "/continuo/accepted <job>, /continuo/progress <job> <fraction>..., "
             "/continuo/warning <job> <text> (e.g. a GPU fallback), "
+            "/continuo/preview <job> <png path>... (with preview true), "
             "/continuo/notes <job> <variation> <part> <chunk> <chunks> [notes...]..., "
             "/continuo/done <job> <midi path> [one path per variation]; with render true, first "
             "/continuo/rendered <job> <mix path> <stem paths...> per variation",

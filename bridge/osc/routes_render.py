@@ -21,11 +21,11 @@ from bridge.render.presets import (
     with_instrument,
 )
 from bridge.render.service import RenderJob
-from bridge.render.stems import RenderedSong
 from bridge.requests import Key, convert
 
 if TYPE_CHECKING:
     from bridge.app import App
+    from bridge.render.stems import RenderedSong
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +106,11 @@ def submit_render(app: App, peer: Peer, job_id: str, midi: list[Path], preset: R
         "/continuo/accepted", job_id))
 
 
-def render_after_generate(app: App, peer: Peer, job_id: str, paths: list[Path]) -> None:
-    """For generate with ``render true``: stems of every variation, then /continuo/done."""
+def render_after_generate(app: App, peer: Peer, job_id: str, paths: list[Path], preset_name: str | None = None) -> None:
+    """For generate with ``render true``: stems of every variation (with the request's preset), then done."""
     try:
-        preset = load_preset(app.settings.render_preset)
+        preset = load_preset(preset_name, preset_dirs(), allow_path=False) if preset_name else \
+            load_preset(app.settings.render_preset)
         submit_render(app, peer, job_id, paths, preset, [p.stem for p in paths],
                       done_args=[job_id, *(str(p) for p in paths)])
     except ContinuoError as err:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bridge.errors import (
     ContinuoError,
@@ -29,8 +30,10 @@ from bridge.errors import (
     ShuttingDown,
 )
 from bridge.render.presets import RenderPreset
-from bridge.render.stems import RenderedSong
 from bridge.settings import Settings
+
+if TYPE_CHECKING:  # the daemon imports this module at start; numpy and the synths load in the render process
+    from bridge.render.stems import RenderedSong
 
 log = logging.getLogger(__name__)
 

@@ -62,7 +62,7 @@ def choose_instrument(part: Part, spec: PartSpec, preset: RenderPreset, soundfon
         return "plugin", spec.plugin
     if spec.instrument == "soundfont":
         return "soundfont", str(require_soundfont(wanted))
-    if spec.instrument == "auto" and not spec.voice:
+    if spec.instrument == "auto":  # a SoundFont when found; ``voice`` is the sketch voice otherwise
         found = find_soundfont(wanted)
         if found is not None:
             return "soundfont", str(found)

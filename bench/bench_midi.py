@@ -25,7 +25,7 @@ import mido.ports  # noqa: E402
 from bridge.jobs.engine import Job, JobEngine  # noqa: E402
 from bridge.midi.clock import ClockFollower  # noqa: E402
 from bridge.midi.player import Playback, Player, playback_events  # noqa: E402
-from bridge.midi.scheduler import Scheduler  # noqa: E402
+from bridge.midi.scheduler import Scheduler, shorten_gil_switching  # noqa: E402
 from bridge.settings import load_settings  # noqa: E402
 from models.api import Note, Request, Result  # noqa: E402
 
@@ -135,6 +135,7 @@ def main() -> None:
     parser.add_argument("--jack", action="store_true", help="send on a real JACK port instead of a null port")
     args = parser.parse_args()
     port = open_output(args.jack)
+    shorten_gil_switching()  # as `continuo serve` does when MIDI is on
     engine = JobEngine(load_settings(env={}, flags={"log_level": "warning"}))
     engine.start()
     deadline = time.monotonic() + 120

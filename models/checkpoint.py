@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-import torch.nn as nn
 from safetensors import safe_open
 from safetensors.torch import save_file
+from torch import nn
 
 from models.tokenizer import TOKENIZER_VERSION, VOCAB
 from models.transformer import ModelConfig, build_model
@@ -58,6 +58,7 @@ def save_checkpoint(path: str | Path, model: nn.Module, step: int, info: dict | 
     tmp = path.with_suffix(".tmp")
     save_file(tensors, str(tmp), metadata=metadata)
     tmp.replace(path)
+    path.chmod(0o644)  # safetensors writes owner-only files; a shipped checkpoint is read by everyone
     log.info("saved %s (step %d, %.1f MB)", path, step, path.stat().st_size / 1e6)
     return path
 
@@ -70,7 +71,7 @@ def read_checkpoint(path: str | Path) -> tuple[Checkpoint, dict[str, torch.Tenso
     try:
         with safe_open(str(path), framework="pt") as handle:
             meta = handle.metadata() or {}
-            tensors = {k: handle.get_tensor(k) for k in handle.keys()}
+            tensors = {k: handle.get_tensor(k) for k in handle.keys()}  # noqa: SIM118 - not a dict
     except Exception as err:  # safetensors raises its own SafetensorError and OSError
         raise CheckpointError(f"{path} is not a readable safetensors checkpoint: {err}") from err
     if meta.get("format_version") != str(FORMAT_VERSION):

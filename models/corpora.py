@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections import defaultdict
@@ -52,7 +53,7 @@ def _pad_notes(chords: Sequence[ChordSpan], bars: Sequence[tuple[float, tuple[in
     """A sustained close voicing of each chord, re-struck at every bar line."""
     cuts = sorted({b for b, _ in bars} | {c.start_beats for c in chords})
     out = []
-    for start, end in zip(cuts, cuts[1:]):
+    for start, end in itertools.pairwise(cuts):
         chord = chord_at(chords, start)
         if chord is None or chord.is_rest:
             continue
@@ -112,7 +113,7 @@ def split_meter(beats: float, meter: tuple[int, int]) -> list[tuple[float, tuple
     return None
 
 
-def _notes_of(part, shift: float) -> list[Note]:  # noqa: ANN001 - a music21 stream
+def _notes_of(part, shift: float) -> list[Note]:
     out = []
     for element in part.flatten().notes:
         start = round((float(element.offset) - shift) * TICKS_PER_BEAT) / TICKS_PER_BEAT
@@ -142,9 +143,10 @@ def _voice_tracks(parts: list[list[Note]], mode: str) -> dict[str, list[Note]]:
     return tracks
 
 
-def convert_score(score, name: str, style: str, mode: str) -> Piece | None:  # noqa: ANN001 - music21 Score
+def convert_score(score, name: str, style: str, mode: str) -> Piece | None:
     """A music21 score -> Piece: bars from the first part's measures (a pickup is dropped)."""
-    from music21 import harmony, meter as m21meter
+    from music21 import harmony
+    from music21 import meter as m21meter
 
     score = score.stripTies()
     measures = list(score.parts[0].getElementsByClass("Measure"))
@@ -209,7 +211,7 @@ def read_music21(sources: Sequence[str] = tuple(MUSIC21_SOURCES), limit: int = 0
             try:
                 parsed = corpus.parse(path)
                 scores = list(parsed.scores) if hasattr(parsed, "scores") else [parsed]
-            except Exception as err:  # music21 raises many unrelated types on odd files
+            except Exception as err:  # noqa: BLE001 - music21 raises many unrelated types on odd files
                 log.info("skipping %s: %s", path, err)
                 continue
             for index, score in enumerate(scores):
@@ -225,7 +227,7 @@ def read_music21(sources: Sequence[str] = tuple(MUSIC21_SOURCES), limit: int = 0
 
 # ---------------------------------------------------------------- a user's MIDI folder
 
-def _role_of(track, mean_pitch: float) -> str:  # noqa: ANN001 - symusic track
+def _role_of(track, mean_pitch: float) -> str:
     program = track.program
     if track.is_drum:
         return "drums"

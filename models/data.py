@@ -13,8 +13,25 @@ from pathlib import Path
 import numpy as np
 
 from models.corpora import Piece
-from models.tokenizer import (BAR, BASS0, BOS, CTRACK0, METER0, METERS, PAD, PITCH0, ROOT0, STYLE0, STYLES,
-                              TOKENIZER_VERSION, TRACKS, TTRACK0, encode_chords, encode_notes, meter_ticks)
+from models.tokenizer import (
+    BAR,
+    BASS0,
+    BOS,
+    CTRACK0,
+    METER0,
+    METERS,
+    PAD,
+    PITCH0,
+    ROOT0,
+    STYLE0,
+    STYLES,
+    TOKENIZER_VERSION,
+    TRACKS,
+    TTRACK0,
+    encode_chords,
+    encode_notes,
+    meter_ticks,
+)
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +109,12 @@ def cache_key(sources: Sequence[str]) -> str:
 
 def read_source(spec: str, limit: int = 0) -> Iterable[Piece]:
     """Pieces of one source spec: ``pop909:DIR``, ``music21[:name,name]`` or ``midi:DIR:STYLE``."""
-    from models.corpora import MUSIC21_SOURCES, read_midi_folder, read_music21, read_pop909
+    from models.corpora import (
+        MUSIC21_SOURCES,
+        read_midi_folder,
+        read_music21,
+        read_pop909,
+    )
 
     kind, _, rest = spec.partition(":")
     if kind == "pop909":

@@ -8,9 +8,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn as nn
+from torch import nn
 
-from models.sampling import Section, State, advance, harmony_bias, legal_tokens, sample_token, start
+from models.sampling import (
+    Section,
+    State,
+    advance,
+    harmony_bias,
+    legal_tokens,
+    sample_token,
+    start,
+)
 from models.tokenizer import BAR, BOS, PAD, PITCH0
 
 log = logging.getLogger(__name__)

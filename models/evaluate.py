@@ -15,15 +15,17 @@ import torch
 import torch.nn.functional as F
 
 from models.api import ChordSpan, Note, Request
-from models.chords import chord_at, chord_tone_ratio, parse_chord
+from models.chords import chord_at, chord_tone_ratio
 from models.corpora import Piece, read_midi_folder, read_pop909
 from models.data import TokenCache
-from models.tokenizer import BAR, BOS, CTRACK0, METER0, PITCH0, STYLE0, TRACKS, TTRACK0
+from models.tokenizer import BAR, BOS, CTRACK0, PITCH0, STYLE0, TRACKS, TTRACK0
 
 log = logging.getLogger(__name__)
 
 EVAL_CONTROLS = ("chord",)
-EVAL_TARGETS = ("melody", "counter", "bass", "keys", "arp", "soprano", "alto", "tenor", "bassvoice")
+# Scored tracks: the monophonic lines every model can score (keys and arp are left out, so that a
+# window of the 512-token context holds several bars of what is scored).
+EVAL_TARGETS = ("melody", "counter", "bass", "soprano", "alto", "tenor", "bassvoice")
 PITCH_PARTS = ("melody", "counter", "bass")  # monophonic parts every model can score
 FLOOR = 0.01  # the Markov chain's pitch distribution is mixed with 1 % uniform so unseen pitches stay finite
 
@@ -108,7 +110,7 @@ def model_nll(model: torch.nn.Module, cache: TokenCache, totals: NLLTotals | Non
     return totals
 
 
-def markov_pitch_nll(table, pieces: Sequence[Piece]) -> NLLTotals:  # noqa: ANN001 - MarkovTable
+def markov_pitch_nll(table, pieces: Sequence[Piece]) -> NLLTotals:
     """Pitch NLL per note of the Markov chain's pitch distribution (as its sampler builds it)."""
     from models.markov_parts import NON_CHORD_WEIGHT
 
@@ -211,7 +213,7 @@ def _shifted(notes: Sequence[Note], start: float, end: float) -> list[Note]:
     return [Note(n.pitch, n.start_beats - start, n.duration_beats, n.velocity) for n in notes if start <= n.start_beats < end]
 
 
-def generation_metrics(generator, pieces: Sequence[Piece], count: int = 12, bars: int = 8,  # noqa: ANN001
+def generation_metrics(generator, pieces: Sequence[Piece], count: int = 12, bars: int = 8,
                        seed: int = 0) -> dict[str, float]:
     """Accompaniment from each piece's chords (chord-tone ratio, pitch-class overlap, density) and,
     for chorales, harmonizations of the soprano (parallel fifths/octaves per 100 steps)."""
@@ -266,7 +268,7 @@ def generation_metrics(generator, pieces: Sequence[Piece], count: int = 12, bars
     return out
 
 
-def _generate(generator, request: Request):  # noqa: ANN001, ANN202
+def _generate(generator, request: Request):
     """First result; a style the model does not know falls back to pop (the Markov baseline's case)."""
     try:
         return generator.generate(request)[0]

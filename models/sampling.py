@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from models.tokenizer import (BASS0, CHORD_N, CHORD_QUALITIES, DENS0, DENSITY_EDGES, DUR0, DURATIONS, PITCH0, POS0,
-                              QUAL0, ROOT0, VEL0, VELOCITY_LEVELS, VOCAB)
+from models.tokenizer import (
+    BASS0,
+    CHORD_N,
+    CHORD_QUALITIES,
+    DENS0,
+    DENSITY_EDGES,
+    DUR0,
+    DURATIONS,
+    PITCH0,
+    POS0,
+    QUAL0,
+    ROOT0,
+    VEL0,
+    VELOCITY_LEVELS,
+    VOCAB,
+)
 
 V = len(VOCAB)
 # Lowest and highest pitch a track may write, and how many notes may start together.
@@ -181,8 +196,14 @@ def harmony_bias(state: State, strength: float = 1.0) -> np.ndarray | None:
             pcs = chord
     if not pcs:
         return None
-    inside = np.isin(_PITCH_CLASS, list(pcs))
-    return np.where(inside, 0.0, np.log(weight))
+    return _bias_table(pcs, weight)
+
+
+@functools.lru_cache(maxsize=512)
+def _bias_table(pcs: frozenset[int], weight: float) -> np.ndarray:
+    table = np.where(np.isin(_PITCH_CLASS, list(pcs)), 0.0, np.log(weight))
+    table.flags.writeable = False
+    return table
 
 
 def filter_logits(logits: np.ndarray, mask: np.ndarray, temperature: float = 1.0, top_k: int = 0,

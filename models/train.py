@@ -16,7 +16,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from models.checkpoint import read_checkpoint, restore_optimizer, restore_weights, save_checkpoint
+from models.checkpoint import (
+    read_checkpoint,
+    restore_optimizer,
+    restore_weights,
+    save_checkpoint,
+)
 from models.data import DEFAULT_CACHE, TokenCache, WindowSampler, load_splits
 from models.tokenizer import PAD, VOCAB
 from models.transformer import ModelConfig, build_model
@@ -112,7 +117,7 @@ def validate(model: torch.nn.Module, cache: TokenCache, cfg: TrainConfig, device
 
 def _distributed() -> tuple[int, int, int]:
     """(rank, local rank, world size) from torchrun's environment; (0, 0, 1) when run alone."""
-    return int(os.environ.get("RANK", 0)), int(os.environ.get("LOCAL_RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    return int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
 
 
 def pick_device(name: str, local_rank: int = 0) -> torch.device:

@@ -6,8 +6,8 @@ import math
 from dataclasses import asdict, dataclass
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch import nn
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,8 @@ class Block(nn.Module):
         C = x.shape[-1]
         x = x + self.attn.forward(F.layer_norm(x, (C,), self.ln1.weight, self.ln1.bias), cos, sin, cache, layer)
         h = F.linear(F.layer_norm(x, (C,), self.ln2.weight, self.ln2.bias), self.fc.weight)  # (B, T, 4C)
-        return x + self.drop(F.linear(F.gelu(h, approximate="tanh"), self.out.weight))
+        h = F.linear(F.gelu(h, approximate="tanh"), self.out.weight)  # (B, T, C)
+        return x + (self.drop(h) if self.training else h)
 
 
 class Transformer(nn.Module):
@@ -139,13 +140,15 @@ class Transformer(nn.Module):
         return KVCache(c.n_layer, batch, c.n_head, c.n_ctx, c.n_embd // c.n_head, self.embed.weight.device, dtype)
 
     def forward(self, idx: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
-        B, T = idx.shape
+        T = idx.shape[1]
         start = cache.length if cache is not None else 0
         if start + T > self.config.n_ctx:
             raise ValueError(f"sequence of {start + T} tokens exceeds the context of {self.config.n_ctx}")
         cos = self.cos[start:start + T, None, None]  # (T, 1, 1, D/2) against (B, T, 2, H, D/2)
         sin = self.sin[start:start + T, None, None]
-        x = self.drop(self.embed(idx))  # (B, T, C)
+        x = F.embedding(idx, self.embed.weight)  # (B, T, C)
+        if self.training:
+            x = self.drop(x)
         for layer, block in enumerate(self.blocks):
             x = block.forward(x, cos, sin, cache, layer)
         if cache is not None:

@@ -11,13 +11,35 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.api import METERS, PARTS, TASKS, ChordSpan, Note, ProgressFn, Request, Result
+from models.api import (
+    METERS,
+    PARTS,
+    TASKS,
+    ChordSpan,
+    Note,
+    ProgressFn,
+    Request,
+    Result,
+)
 from models.checkpoint import load_model
 from models.chords import chord_at, parse_key, parse_progression, recognise_chords
 from models.decoding import Plan, SamplingSettings, run_plans
 from models.sampling import Section
-from models.tokenizer import (BAR, BOS, METER0, STYLE0, STYLES, TRACKS, VOCAB, decode, density_bucket,
-                              duration_index, encode_chords, encode_notes, meter_ticks)
+from models.tokenizer import (
+    BAR,
+    BOS,
+    METER0,
+    STYLE0,
+    STYLES,
+    TRACKS,
+    VOCAB,
+    decode,
+    density_bucket,
+    duration_index,
+    encode_chords,
+    encode_notes,
+    meter_ticks,
+)
 from models.tokenizer import METERS as TOKEN_METERS
 
 log = logging.getLogger(__name__)

@@ -6,6 +6,7 @@ import heapq
 import itertools
 import logging
 import os
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -22,6 +23,7 @@ FEED_COST_SECONDS = 0.001  # a feeder call may take this long on a busy machine
 BATCH_SECONDS = 0.0005  # events this close to the first due one are sent with it, each at its time
 ALL_NOTES_OFF = 123
 RT_PRIORITY = 40  # below JACK's own threads (70 and up by default)
+GIL_SWITCH_SECONDS = 0.001
 
 # (when in perf_counter seconds, order at equal times, port key, message or None for "release all")
 Event = tuple[float, int, str, mido.Message | None]
@@ -44,6 +46,15 @@ def raise_priority() -> bool:
         return False
     log.debug("MIDI scheduler runs with real-time priority %d", RT_PRIORITY)
     return True
+
+
+def shorten_gil_switching(seconds: float = GIL_SWITCH_SECONDS) -> None:
+    """Make other Python threads hand the GIL to the scheduler within ``seconds`` (default 5 ms).
+
+    Process-wide: called once by the daemon when MIDI output is on, and by bench/bench_midi.py.
+    """
+    if sys.getswitchinterval() > seconds:
+        sys.setswitchinterval(seconds)
 
 
 class Scheduler:

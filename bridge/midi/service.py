@@ -19,7 +19,7 @@ from bridge.midi.connection import MAIN, WATCH_SECONDS, PortFactory, PortManager
 from bridge.midi.decode import DropLog, MidiDecoder
 from bridge.midi.mapping import midi_config
 from bridge.midi.player import Playback, Player, playback_events
-from bridge.midi.scheduler import ALL_NOTES_OFF, Scheduler
+from bridge.midi.scheduler import ALL_NOTES_OFF, Scheduler, shorten_gil_switching
 from bridge.settings import Settings
 from models.api import PARTS, Result
 
@@ -102,6 +102,7 @@ class MidiService:
                                  self.watch_seconds)
         self._thread = threading.Thread(target=self._read_loop, name="midi-input", daemon=True)
         self._thread.start()
+        shorten_gil_switching()  # a thread holding the GIL must not delay a send by 5 ms
         self.scheduler.start()
         try:
             self.ports.open(list(PARTS))

@@ -9,8 +9,10 @@ measures timing properly). JACK's dummy driver delivers MIDI once per period (25
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -43,6 +45,18 @@ def _jack_running() -> bool:
         probe.delete()
 
 
+try:  # looked up before any fork: the child only makes one C call
+    _PRCTL = ctypes.CDLL(None).prctl
+except (OSError, AttributeError):
+    _PRCTL = None
+
+
+def _die_with_parent() -> None:
+    """In the jackd child: a test run that is killed must not leave its private server behind."""
+    if _PRCTL is not None:
+        _PRCTL(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+
+
 @pytest.fixture(scope="module")
 def jack_server():
     """A JACK server with the dummy driver, private to this test run (named, so runs side by side and
@@ -58,7 +72,8 @@ def jack_server():
     previous = os.environ.get("JACK_DEFAULT_SERVER")
     os.environ["JACK_DEFAULT_SERVER"] = name  # libjack reads it: continuo and the test client use this server
     server = subprocess.Popen(["jackd", "-n", name, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "256"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              preexec_fn=_die_with_parent)  # noqa: PLW1509 (one C call, no locks)
     try:
         deadline = time.monotonic() + 10
         while not _jack_running():

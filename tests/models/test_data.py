@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from models.api import ChordSpan, Note
 from models.checkpoint import read_checkpoint
 from models.corpora import Piece, write_midi
-from models.data import CHORD, Roles, TokenCache, WindowSampler, assemble, load_splits, random_roles
+from models.data import (
+    CHORD,
+    Roles,
+    TokenCache,
+    WindowSampler,
+    assemble,
+    load_splits,
+    random_roles,
+)
 from models.markov_train import is_test_song
-from models.tokenizer import BAR, BOS, CTRACK0, PITCH0, ROOT0, STYLE0, STYLES, TRACKS, TTRACK0, VOCAB
+from models.tokenizer import (
+    BAR,
+    BOS,
+    CTRACK0,
+    PITCH0,
+    ROOT0,
+    STYLE0,
+    STYLES,
+    TRACKS,
+    TTRACK0,
+    VOCAB,
+)
 
 
 def _piece(name: str = "song", style: str = "pop", bars: int = 6) -> Piece:

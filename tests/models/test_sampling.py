@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-import pytest
 import numpy as np
+import pytest
 
-from models.sampling import (MAX_POLYPHONY, PITCH_RANGE, Section, advance, filter_logits, legal_tokens,
-                             sample_token, start)
-from models.tokenizer import BAR, DENSITY_EDGES, DURATIONS, PITCH0, POS0, VOCAB, decode, density_bucket
+from models.sampling import (
+    MAX_POLYPHONY,
+    PITCH_RANGE,
+    Section,
+    advance,
+    filter_logits,
+    legal_tokens,
+    sample_token,
+    start,
+)
+from models.tokenizer import (
+    BAR,
+    DENSITY_EDGES,
+    DURATIONS,
+    PITCH0,
+    POS0,
+    VOCAB,
+    decode,
+    density_bucket,
+)
 
 V = len(VOCAB)
 

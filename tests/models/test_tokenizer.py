@@ -7,8 +7,22 @@ import pytest
 from models.api import ChordSpan, Note
 from models.corpora import Piece, read_midi_folder, write_midi
 from models.data import encode_piece
-from models.tokenizer import (BAR, BOS, DURATIONS, METER0, METERS, STYLE0, TICKS_PER_BEAT, TRACKS, VOCAB, decode,
-                              density_bucket, encode_chords, encode_notes, meter_ticks)
+from models.tokenizer import (
+    BAR,
+    BOS,
+    DURATIONS,
+    METER0,
+    METERS,
+    STYLE0,
+    TICKS_PER_BEAT,
+    TRACKS,
+    VOCAB,
+    decode,
+    density_bucket,
+    encode_chords,
+    encode_notes,
+    meter_ticks,
+)
 
 
 def test_vocabulary_is_unique_and_stable():

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models.checkpoint import CheckpointError, load_model, read_checkpoint, restore_optimizer, save_checkpoint
+from models.checkpoint import (
+    CheckpointError,
+    load_model,
+    read_checkpoint,
+    restore_optimizer,
+    save_checkpoint,
+)
 from models.tokenizer import VOCAB
 from models.transformer import ModelConfig, build_model
 

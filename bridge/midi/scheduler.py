@@ -22,6 +22,7 @@ FEED_SECONDS = 0.005  # the feeder is asked for new events this often (its horiz
 FEED_COST_SECONDS = 0.001  # a feeder call may take this long on a busy machine
 BATCH_SECONDS = 0.0005  # events this close to the first due one are sent with it, each at its time
 ALL_NOTES_OFF = 123
+ALL_SOUND_OFF = 120
 RT_PRIORITY = 40  # below JACK's own threads (70 and up by default)
 GIL_SWITCH_SECONDS = 0.001
 
@@ -104,7 +105,7 @@ class Scheduler:
             self._cond.notify_all()
 
     def panic(self, reason: str) -> None:
-        """Drop everything pending; note-offs for sounding notes and All Notes Off on used channels."""
+        """Drop everything pending; note-offs for sounding notes, All Notes Off and All Sound Off on used channels."""
         with self._cond:
             self._heap.clear()
             self._epoch += 1
@@ -210,8 +211,9 @@ class Scheduler:
     def _release_plan(self) -> list[tuple[str, mido.Message]]:
         out = [(port, mido.Message("note_off", channel=channel, note=note))
                for port, channel, note in list(self._sounding)]
-        out += [(port, mido.Message("control_change", channel=channel, control=ALL_NOTES_OFF, value=0))
-                for port, channel in sorted(self._used)]
+        # All Notes Off, then All Sound Off: some synths ignore one of them, or hold notes by pedal
+        out += [(port, mido.Message("control_change", channel=channel, control=control, value=0))
+                for port, channel in sorted(self._used) for control in (ALL_NOTES_OFF, ALL_SOUND_OFF)]
         self._sounding.clear()
         self._used.clear()
         return out

@@ -19,7 +19,7 @@ from bridge.midi.connection import MAIN, WATCH_SECONDS, PortFactory, PortManager
 from bridge.midi.decode import DropLog, MidiDecoder
 from bridge.midi.mapping import midi_config
 from bridge.midi.player import Playback, Player, playback_events
-from bridge.midi.scheduler import ALL_NOTES_OFF, Scheduler, shorten_gil_switching
+from bridge.midi.scheduler import ALL_NOTES_OFF, ALL_SOUND_OFF, Scheduler, shorten_gil_switching
 from bridge.settings import Settings
 from models.api import PARTS, Result
 
@@ -180,9 +180,10 @@ class MidiService:
 
     def _on_restored(self) -> None:
         # whatever the far side still holds from before the loss ends now
-        events = [(0.0, 0, key, mido.Message("control_change", channel=channel, control=ALL_NOTES_OFF, value=0))
+        events = [(0.0, 0, key, mido.Message("control_change", channel=channel, control=control, value=0))
                   for part, channel in self.config.part_channels.items()
-                  for key in [part if self.config.port_per_part else MAIN]]
+                  for key in [part if self.config.port_per_part else MAIN]
+                  for control in (ALL_NOTES_OFF, ALL_SOUND_OFF)]
         self.scheduler.schedule(events)
         self.on_ports("open", "")
 

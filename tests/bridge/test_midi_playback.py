@@ -70,10 +70,13 @@ def test_panic_ends_every_note_and_sends_all_notes_off(rig) -> None:
     scheduler.schedule([(now, 1, "", mido.Message("note_on", channel=c, note=60 + c)) for c in range(3)]
                        + [(now + 10, 0, "", mido.Message("note_off", channel=0, note=60))])
     wait_until(lambda: scheduler.sounding == 3)
+    started = time.perf_counter()
     scheduler.panic("test")
     messages = sender.messages()
+    assert time.perf_counter() - started < 1.0  # panic sends at once, in the calling thread
     assert notes_of(messages) == {}
     assert sorted(m.channel for m in messages if m.type == "control_change" and m.control == 123) == [0, 1, 2]
+    assert sorted(m.channel for m in messages if m.type == "control_change" and m.control == 120) == [0, 1, 2]
     assert sum(1 for m in messages if m.type == "note_off") == 3
 
 

@@ -196,6 +196,7 @@ def test_a_vanished_port_is_reported_and_reopened(midi_app) -> None:
     new = system.outputs["continuo out"]
     assert new is not old
     wait_until(lambda: any(m.type == "control_change" and m.control == 123 for _, m in new.sent))
+    wait_until(lambda: any(m.type == "control_change" and m.control == 120 for _, m in new.sent))
     assert not any(m.type == "note_on" for _, m in new.sent)
 
 

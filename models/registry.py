@@ -9,7 +9,7 @@ from models.api import Generator
 
 log = logging.getLogger(__name__)
 
-MODEL_NAMES = ("default", "transformer", "lstm", "markov")
+MODEL_NAMES = ("default", "markov", "transformer", "lstm")
 DEFAULT_MODEL = "markov"
 CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
 

@@ -278,8 +278,11 @@ def _generate(generator, request: Request):
         return generator.generate(request.replace(style="pop"))[0]
 
 
-def read_eval_data(data: str, style: str = "pop", test_only: bool = True) -> list[Piece]:
-    """Pieces to evaluate on: a POP909 copy (its test split), a source spec, or a MIDI folder."""
+def read_eval_data(data: str, style: str = "pop", test_only: bool = True, files: int = 0) -> list[Piece]:
+    """Pieces to evaluate on: a POP909 copy (its test split), a source spec, or a MIDI folder.
+
+    ``files`` caps how many files of a source spec are read (0: all).
+    """
     from models.data import read_source
 
     path = Path(data).expanduser()
@@ -288,7 +291,7 @@ def read_eval_data(data: str, style: str = "pop", test_only: bool = True) -> lis
     elif path.is_dir():
         return list(read_midi_folder(path, style))
     else:
-        pieces = list(read_source(data))
+        pieces = list(read_source(data, files))
     return [p for p in pieces if p.is_test] if test_only else pieces
 
 
@@ -324,13 +327,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--all", action="store_true", help="use every piece, not only the held-out split")
     parser.add_argument("--generate", type=int, default=12, help="prompts to generate from (0: NLL only)")
     parser.add_argument("--limit", type=int, default=0, help="evaluate at most this many pieces")
+    parser.add_argument("--files", type=int, default=0, help="read at most this many files of a source spec")
     parser.add_argument("--device", default="cpu")
 
 
 def run(args: argparse.Namespace) -> dict[str, float]:
     import sys
 
-    pieces = read_eval_data(args.data, args.style, not args.all)
+    pieces = read_eval_data(args.data, args.style, not args.all, args.files)
     if args.limit:
         pieces = pieces[: args.limit]
     if not pieces:

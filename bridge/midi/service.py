@@ -25,6 +25,8 @@ from models.api import PARTS, Result
 
 log = logging.getLogger(__name__)
 
+FLUSH_SECONDS = 0.05
+
 INPUT_QUEUE = 10_000
 STOP_WAIT_SECONDS = 3.0
 TRANSPORT = {"clock", "start", "continue", "stop", "songpos"}
@@ -138,6 +140,9 @@ class MidiService:
         self._inbox.put(None)
         if self._thread is not None:
             self._thread.join(timeout=2.0)
+        # the last note-offs sit in the backend's buffer (JACK sends them in its next process cycle):
+        # closing the port at once could drop them and leave notes hanging
+        time.sleep(FLUSH_SECONDS)
         self.ports.close()
         self.ports = None
         self.state, self.reason = "off", "stopped"

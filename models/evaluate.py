@@ -46,8 +46,9 @@ class NLLTotals:
         self.per_part.setdefault(part, []).append(nll)
 
     def summary(self) -> dict[str, float]:
-        out = {"nll_per_note": self.full / max(self.notes, 1) if self.notes else math.nan,
-               "pitch_nll_per_note": self.pitch / max(self.pitch_notes, 1), "notes": float(self.notes),
+        out = {"nll_per_note": self.full / self.notes if self.notes else math.nan,
+               "pitch_nll_per_note": self.pitch / self.pitch_notes if self.pitch_notes else math.nan,
+               "notes": float(self.notes),
                "pitch_notes": float(self.pitch_notes)}
         out.update({f"pitch_nll_{p}": float(np.mean(v)) for p, v in self.per_part.items()})
         return out

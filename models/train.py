@@ -9,7 +9,7 @@ import math
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -160,8 +160,11 @@ def train(cfg: TrainConfig) -> Path:
         log.info("resuming %s at step %d", last_path, step)
     elif cfg.init:
         checkpoint, tensors = read_checkpoint(cfg.init)
-        model = build_model(replace(checkpoint.config, n_ctx=max(checkpoint.config.n_ctx, cfg.seq_len)))
+        model = build_model(checkpoint.config)
         restore_weights(model, tensors)
+        if cfg.seq_len > checkpoint.config.n_ctx:  # rotary positions past the trained context are untrained
+            log.info("windows of %d tokens (the checkpoint's context), not %d", checkpoint.config.n_ctx, cfg.seq_len)
+            cfg.seq_len = checkpoint.config.n_ctx
         log.info("fine-tuning from %s (step %d)", cfg.init, checkpoint.step)
     model.to(device).train()
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
@@ -177,7 +180,8 @@ def train(cfg: TrainConfig) -> Path:
     scaler = torch.amp.GradScaler("cuda", enabled=cfg.amp and device.type == "cuda" and not torch.cuda.is_bf16_supported())
     sampler = WindowSampler(splits["train"], cfg.seq_len, seed=cfg.seed * 1000 + rank * 7919 + step)
     params = sum(p.numel() for p in model.parameters())
-    log.info("%s %s: %.2fM parameters, %d train pieces, device %s", cfg.kind, cfg.size, params / 1e6,
+    log.info("%s %d×%d: %.2fM parameters, %d train pieces, device %s", model.config.kind, model.config.n_layer,
+             model.config.n_embd, params / 1e6,
              len(splits["train"]), device)
     bar = tqdm(total=cfg.steps, initial=step, disable=rank != 0, unit="step", dynamic_ncols=True, mininterval=5)
     started, tokens_seen = time.perf_counter(), 0

@@ -38,7 +38,7 @@ KEYS: dict[str, Key] = {k.name: k for k in (
     Key("meter", "meter", "time signature: " + ", ".join(f"{a}/{b}" for a, b in METERS)),
     Key("tempo", "float", "tempo in beats per minute, written to the MIDI file", 20, 400),
     Key("key", "text", "key, e.g. C, Am, F# minor (empty: detect)"),
-    Key("temperature", "float", "randomness: below 1 safer, above 1 wilder", 0, 3),
+    Key("temperature", "float", "randomness: below 1 safer, above 1 wilder", 0.01, 3),
     Key("top_p", "float", "sample only from the likeliest choices covering this probability", 0.01, 1),
     Key("top_k", "int", "sample only from the k likeliest choices (0: no limit)", 0, 1024),
     Key("seed", "int", "random seed: the same seed and inputs give the same notes", 0, 2**31 - 1),

@@ -52,7 +52,8 @@ def test_rate_limit_drops_and_counts_a_flood_then_recovers(start_app) -> None:
         except TimeoutError:
             pass
         assert 40 <= replies <= 120  # the burst allowance, not the flood
-        assert app.osc._limiter.dropped >= 380
+        assert app.osc._limiter.dropped >= 100  # counted (the kernel may drop some of the flood first)
+        assert app.status()["rate_limited"] == app.osc._limiter.dropped
         time.sleep(1.0)
         sock.sendto(ping, ("127.0.0.1", app.osc.port))
         assert sock.recv(1024).startswith(b"/continuo/pong")

@@ -12,14 +12,12 @@ import numpy as np
 import torch
 
 from models.api import (
-    METERS,
-    PARTS,
-    TASKS,
     ChordSpan,
     Note,
     ProgressFn,
     Request,
     Result,
+    check_request,
 )
 from models.checkpoint import load_model
 from models.chords import chord_at, parse_key, parse_progression, recognise_chords
@@ -166,31 +164,8 @@ class TransformerGenerator:
         return results
 
     def _validate(self, request: Request) -> None:
-        if request.task not in TASKS:
-            raise ValueError(f"unknown task '{request.task}': choose one of {', '.join(TASKS)}")
-        if not request.parts:
-            raise ValueError(f"no parts requested: name one or more of {', '.join(GENERATED_PARTS)}")
-        for part in request.parts:
-            if part not in PARTS or part not in GENERATED_PARTS:
-                extra = " (the shipped model was trained without drum tracks)" if part == "drums" else ""
-                raise ValueError(f"unknown part '{part}'{extra}: choose from {', '.join(GENERATED_PARTS)}")
-        if request.style not in STYLES:
-            raise ValueError(f"unknown style '{request.style}': the model knows {', '.join(STYLES)}")
-        if tuple(request.meter) not in METERS or tuple(request.meter) not in TOKEN_METERS:
-            meters = ", ".join(f"{a}/{b}" for a, b in TOKEN_METERS)
-            raise ValueError(f"meter {request.meter[0]}/{request.meter[1]} is not supported: use one of {meters}")
-        if not 0 <= request.bars <= MAX_BARS:
-            raise ValueError(f"bars must be between 0 and {MAX_BARS}, not {request.bars}")
-        if not 1 <= request.variations <= MAX_VARIATIONS:
-            raise ValueError(f"variations must be between 1 and {MAX_VARIATIONS}, not {request.variations}")
-        if not (math.isfinite(request.temperature) and request.temperature > 0):
-            raise ValueError(f"temperature must be above 0 (1.0 is neutral), not {request.temperature}")
-        if not 0 < request.top_p <= 1:
-            raise ValueError(f"top_p must be in (0, 1], not {request.top_p}")
-        if request.top_k < 0:
-            raise ValueError(f"top_k must be 0 (off) or more, not {request.top_k}")
-        if request.key:
-            parse_key(request.key)
+        check_request(request, parts=GENERATED_PARTS, styles=STYLES, max_bars=MAX_BARS,
+                      max_variations=MAX_VARIATIONS, who="the model", drums_note="the shipped model was trained without drum tracks")
 
     # ------------------------------------------------------------ plans
 

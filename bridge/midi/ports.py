@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -91,6 +92,27 @@ def _probe_backends() -> list[BackendInfo]:
 InputCallback = Callable[[list[int], float], None]  # raw bytes of one message, perf_counter time
 CALLBACK_DRAIN_SECONDS = 0.05
 
+# python-rtmidi hands the backend's thread a bare pointer to the (function, data) tuple of an input
+# callback and drops its own reference in cancel_callback(): a JACK or ALSA thread already inside the
+# callback, waiting for the GIL, then reads freed memory (heap corruption, a crash minutes later).
+# The tuples of closed inputs are kept here for the life of the process (one small tuple per close).
+_RETIRED_CALLBACKS: list[tuple] = []
+
+
+def close_rtmidi_input(rt) -> None:
+    """Close a python-rtmidi ``MidiIn`` that may have a callback, without the races of doing it directly.
+
+    The callback's tuple is kept alive (see _RETIRED_CALLBACKS); after cancelling, the GIL is released
+    for a moment so a call in flight finishes before the port closes (closing waits for the backend's
+    thread, which would wait for the GIL: a deadlock).
+    """
+    _RETIRED_CALLBACKS.extend(o for o in gc.get_referents(rt)
+                              if isinstance(o, tuple) and len(o) == 2 and callable(o[0]))
+    rt.cancel_callback()
+    time.sleep(CALLBACK_DRAIN_SECONDS)
+    rt.close_port()
+    rt.delete()
+
 _APIS = {"jack": "UNIX_JACK", "alsa": "LINUX_ALSA", "coremidi": "MACOSX_CORE", "winmm": "WINDOWS_MM"}
 
 
@@ -103,15 +125,12 @@ class RtMidiInput(mido.ports.BaseInput):
         self._rt = rtmidi.MidiIn(rtapi=api, name=client_name)
         self._rt.ignore_types(sysex=False, timing=False, active_sense=True)  # SysEx is logged, then dropped
         _open_rt(self._rt, self.name, virtual)
-        self._rt.set_callback(lambda event, data: callback(event[0], time.perf_counter()))
+        self._live = True
+        self._rt.set_callback(lambda event, data: self._live and callback(event[0], time.perf_counter()))
 
     def _close(self) -> None:
-        # Closing waits for the backend's thread, which may be waiting for the GIL to run the
-        # callback: cancel it, then let an in-flight call finish before closing (else: deadlock).
-        self._rt.cancel_callback()
-        time.sleep(CALLBACK_DRAIN_SECONDS)
-        self._rt.close_port()
-        self._rt.delete()
+        self._live = False  # a call the backend's thread still makes after this is ignored
+        close_rtmidi_input(self._rt)
 
 
 class RtMidiOutput(mido.ports.BaseOutput):

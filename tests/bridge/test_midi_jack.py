@@ -14,13 +14,16 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from bisect import bisect_left
+from pathlib import Path
 
 import pytest
 
 from bridge.client import Client
+from bridge.midi.ports import close_rtmidi_input
 from tests.bridge.midi_fakes import RAMP_BASE, load_ramp, notes_of
 
 rtmidi = pytest.importorskip("rtmidi")
@@ -166,11 +169,7 @@ class FakeDaw:
         if self._clock:
             self._clock.join(timeout=1)
         self.out.delete()
-        # as continuo's own input does: a callback waiting for the GIL would deadlock delete()
-        self.inp.cancel_callback()
-        time.sleep(0.05)
-        self.inp.close_port()
-        self.inp.delete()
+        close_rtmidi_input(self.inp)  # as continuo closes its own input: see that function
 
 
 @pytest.fixture
@@ -265,3 +264,39 @@ def test_transport_stop_and_shutdown_leave_no_hanging_notes(daw) -> None:
     app.stop()  # shutdown while notes sound
     time.sleep(0.1)
     assert notes_of(peer.messages()) == {}
+
+
+_CLOSE_WHILE_FLOODED = """
+import sys, time
+import rtmidi
+from bridge.midi.ports import RtMidiFactory
+
+factory = RtMidiFactory("jack", sys.argv[1])
+peer = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name=sys.argv[1] + "-daw")
+peer.open_virtual_port("clock")
+received = []
+for round in range(int(sys.argv[2])):
+    port = factory.open_input("clock", False, lambda data, when: received.append(data))
+    busy_until = time.perf_counter() + 0.1
+    while time.perf_counter() < busy_until:  # the DAW floods clock while this thread holds the GIL
+        for _ in range(20):
+            peer.send_message([0xF8])
+        sum(i * i for i in range(20000))
+    port.close()
+    junk = [bytearray(64) for _ in range(2000)]  # reuse freed memory, as a busy daemon would
+factory.close()
+peer.delete()
+print("closed", round + 1, "times;", len(received), "messages", flush=True)
+"""
+
+
+def test_closing_the_input_while_a_daw_floods_it_is_safe(jack_server, tmp_path) -> None:
+    """python-rtmidi frees an input's callback while the JACK thread may be about to call it; continuo
+    must close its input so that this never corrupts memory (the daemon would crash later)."""
+    script = tmp_path / "flood.py"
+    script.write_text(_CLOSE_WHILE_FLOODED)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run([sys.executable, str(script), f"continuo-flood-{os.getpid()}", "40"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "closed 40 times" in done.stdout

@@ -34,10 +34,11 @@ def output_path(output_dir: Path, stem: str, suffix: str) -> Path:
     return path
 
 
-def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
+def write_atomic(path: Path, write: Callable[[Path], None], durable: bool = True) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path`` and rename it into place.
 
-    A crash or a full disk never leaves a half-written ``path``.
+    A crash or a full disk never leaves a half-written ``path``; ``durable`` also syncs the data to
+    disk before the rename (so a power cut does not leave an empty file either).
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -51,8 +52,9 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
     tmp = Path(tmp_name)
     try:
         write(tmp)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
+        if durable:
+            with open(tmp, "rb") as handle:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except OSError as err:
         raise OutputError(f"could not write {path}: {err.strerror or err}; check free space and permissions") from err

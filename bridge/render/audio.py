@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import logging
+import math
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +19,14 @@ def write_audio(path: Path, audio: np.ndarray, sample_rate: int, fmt: str, bit_d
     """Write ``audio`` (channels, frames) float32 to ``path`` in ``fmt`` atomically."""
     from pedalboard.io import AudioFile
 
-    buffer = io.BytesIO()
-    with AudioFile(buffer, "w", sample_rate, audio.shape[0], bit_depth=bit_depth, format=fmt) as out:
-        out.write(np.ascontiguousarray(audio, dtype=np.float32))
-    data = buffer.getvalue()
-    return write_atomic(path, lambda tmp: tmp.write_bytes(data))
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as handle, AudioFile(handle, "w", sample_rate, audio.shape[0], bit_depth=bit_depth,
+                                                  format=fmt) as out:
+            out.write(np.ascontiguousarray(audio, dtype=np.float32))
+
+    # not synced to disk: a stem is re-rendered in seconds, and the rename alone already means a crash
+    # never leaves a half-written file under the final name
+    return write_atomic(path, write, durable=False)
 
 
 def read_audio(path: Path) -> tuple[np.ndarray, int]:
@@ -34,27 +37,63 @@ def read_audio(path: Path) -> tuple[np.ndarray, int]:
         return f.read(f.frames), int(f.samplerate)
 
 
+# ITU-R BS.1770-4 gated loudness. The K-weighting filters are given for 48 kHz in the standard; for
+# other rates they are derived from their analogue prototypes (shelf and high-pass) with a pre-warped
+# bilinear transform, the usual way (EBU Tech 3341 meters do the same).
+_SHELF_HZ, _SHELF_GAIN_DB, _SHELF_Q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
+_SHELF_VB_EXPONENT = 0.4996667741545416
+_HIGHPASS_HZ, _HIGHPASS_Q = 38.13547087602444, 0.5003270373238773
+BLOCK_SECONDS, BLOCK_STEP = 0.4, 0.25  # gating blocks of 400 ms, 75 % overlap
+ABSOLUTE_GATE, RELATIVE_GATE = -70.0, -10.0
+
+
+def k_weighting(sample_rate: int) -> np.ndarray:
+    """The two K-weighting biquads at ``sample_rate`` as second-order sections (scipy's sos layout)."""
+    k = math.tan(math.pi * _SHELF_HZ / sample_rate)
+    vh = 10.0 ** (_SHELF_GAIN_DB / 20.0)
+    vb = vh ** _SHELF_VB_EXPONENT
+    a0 = 1.0 + k / _SHELF_Q + k * k
+    shelf = [(vh + vb * k / _SHELF_Q + k * k) / a0, 2.0 * (k * k - vh) / a0, (vh - vb * k / _SHELF_Q + k * k) / a0,
+             1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / _SHELF_Q + k * k) / a0]
+    k = math.tan(math.pi * _HIGHPASS_HZ / sample_rate)
+    a0 = 1.0 + k / _HIGHPASS_Q + k * k
+    highpass = [1.0, -2.0, 1.0, 1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / _HIGHPASS_Q + k * k) / a0]
+    return np.array([shelf, highpass])
+
+
 def measure_lufs(audio: np.ndarray, sample_rate: int) -> float:
-    """Integrated loudness (ITU-R BS.1770-4) in LUFS; -inf for silence."""
-    try:
-        import pyloudnorm
-    except ImportError:
-        return _measure_torchaudio(audio, sample_rate)
-    meter = pyloudnorm.Meter(sample_rate)
-    if audio.shape[1] < int(0.4 * sample_rate):  # one gating block at least
-        audio = np.pad(audio, ((0, 0), (0, int(0.4 * sample_rate) - audio.shape[1])))
+    """Integrated loudness (ITU-R BS.1770-4) of (channels, frames) audio in LUFS; -inf for silence.
+
+    Mono and stereo (every channel weighted 1). Vectorised: about 20x faster than pyloudnorm, which
+    the tests use as the reference (agreement within 0.05 LU).
+    """
+    from scipy.signal import sosfilt
+
+    hop = int(round(BLOCK_SECONDS * BLOCK_STEP * sample_rate))  # blocks are 4 hops, one hop apart
+    hops_per_block = int(round(1 / BLOCK_STEP))
+    block = hop * hops_per_block
+    if audio.shape[1] < block:  # one gating block at least
+        audio = np.pad(audio, ((0, 0), (0, block - audio.shape[1])))
+    sos = k_weighting(sample_rate).astype(np.float32)  # float32 keeps the result within 0.001 LU of float64
+    signal = np.array(audio, dtype=np.float32)  # a copy: the dither below must not touch the caller's audio
+    # A tone at the Nyquist frequency far below hearing (-240 dBFS) keeps the filters' state out of
+    # denormal numbers after a silence (they are 10-100x slower to compute); its energy is negligible.
+    signal[:, ::2] += np.float32(1e-12)
+    signal[:, 1::2] -= np.float32(1e-12)
+    weighted = sosfilt(sos, signal, axis=1)
+    count = weighted.shape[1] // hop
+    frames = weighted[:, :count * hop].reshape(weighted.shape[0], count, hop)
+    hops = np.square(frames).sum(axis=2, dtype=np.float64).sum(axis=0)  # energy per hop, channels summed
+    window = np.concatenate([[0.0], np.cumsum(hops)])
+    power = (window[hops_per_block:] - window[:-hops_per_block]) / block
     with np.errstate(divide="ignore"):
-        return float(meter.integrated_loudness(audio.T.astype(np.float64)))
-
-
-def _measure_torchaudio(audio: np.ndarray, sample_rate: int) -> float:
-    """Fallback when pyloudnorm is missing: torchaudio's BS.1770 meter, only where its build imports."""
-    try:
-        import torch
-        import torchaudio.functional
-    except ImportError as err:
-        raise ImportError("loudness normalisation needs pyloudnorm (pip install pyloudnorm)") from err
-    return float(torchaudio.functional.loudness(torch.from_numpy(np.ascontiguousarray(audio)), sample_rate))
+        loudness = -0.691 + 10.0 * np.log10(np.maximum(power, 0.0))
+        gated = power[loudness > ABSOLUTE_GATE]
+        if not gated.size:
+            return float("-inf")
+        relative = -0.691 + 10.0 * math.log10(gated.mean()) + RELATIVE_GATE
+        gated = power[(loudness > ABSOLUTE_GATE) & (loudness > relative)]
+        return float(-0.691 + 10.0 * math.log10(gated.mean()))
 
 
 def gain_to(audio: np.ndarray, sample_rate: int, target_lufs: float) -> float:

@@ -70,11 +70,57 @@ def require_soundfont(wanted: str = "", dirs: tuple[Path, ...] | None = None) ->
     return path
 
 
-class SoundfontSynth:
-    """A FluidSynth instance for one part: a fresh one per part keeps renders bit-identical.
+FLUID_WARN = 2  # FluidSynth's log level for warnings
+_loaded: dict[str, tuple[object, int]] = {}  # path -> (the synth that loaded it, its fluid_sfont_t*): one per process
 
-    (A reused instance keeps voice state between parts; loading is cheap because FluidSynth shares
-    sample data between instances in a process.)
+
+def _library():
+    """pyfluidsynth's handle on libfluidsynth, with the signatures of the calls pyfluidsynth does not wrap."""
+    import fluidsynth
+
+    lib = fluidsynth._fl
+    if not getattr(lib, "_continuo_typed", False):
+        lib.fluid_synth_write_float.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
+                                                ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+        lib.fluid_synth_write_float.restype = ctypes.c_int
+        lib.fluid_synth_get_sfont_by_id.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        lib.fluid_synth_get_sfont_by_id.restype = ctypes.c_void_p
+        lib.fluid_synth_add_sfont.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        lib.fluid_synth_add_sfont.restype = ctypes.c_int
+        lib.fluid_synth_remove_sfont.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        lib.fluid_synth_remove_sfont.restype = ctypes.c_int
+        lib.fluid_set_log_function.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
+        lib.fluid_set_log_function.restype = ctypes.c_void_p
+        lib._continuo_typed = True
+    return lib
+
+
+def _shared_soundfont(path: Path) -> int:
+    """The SoundFont at ``path``, parsed once per process and lent to every part's synth (a fluid_sfont_t*).
+
+    Parsing a GM SoundFont takes 10-30 ms, as long as synthesising a short part; the loading synth
+    keeps it alive for the life of the process (one SoundFont at a time).
+    """
+    import fluidsynth
+
+    key = str(path)
+    if key not in _loaded:
+        for synth, _ in _loaded.values():
+            synth.delete()
+        _loaded.clear()
+        loader = fluidsynth.Synth(samplerate=44100, channels=16)
+        sfid = loader.sfload(key)
+        if sfid < 0:
+            loader.delete()
+            raise SoundfontError(f"SoundFont {path} could not be loaded (is it a valid .sf2/.sf3 file?)")
+        _loaded[key] = (loader, _library().fluid_synth_get_sfont_by_id(loader.synth, sfid))
+    return _loaded[key][1]
+
+
+class SoundfontSynth:
+    """A fresh FluidSynth instance for one part: a fresh one per part keeps renders bit-identical
+    whichever parts a process rendered before (a reused instance keeps voice state between parts).
+    The parsed SoundFont itself is shared (``_shared_soundfont``).
     """
 
     def __init__(self, path: Path, sample_rate: int):
@@ -87,17 +133,16 @@ class SoundfontSynth:
             ) from err
         self.path = path
         self.sample_rate = sample_rate
+        self._lib = _library()
+        self._sfont = _shared_soundfont(path)
         # FluidSynth's own reverb and chorus are off: effects come from the preset, so stems stay dry
-        self._fs = fluidsynth.Synth(gain=GAIN, samplerate=sample_rate, **{
+        self._fs = fluidsynth.Synth(gain=GAIN, samplerate=sample_rate, channels=16, **{
             "synth.reverb.active": 0, "synth.chorus.active": 0, "synth.cpu-cores": 1, "synth.polyphony": 512})
-        self._sfid = self._fs.sfload(str(path))
+        self._sfid = self._lib.fluid_synth_add_sfont(self._fs.synth, self._sfont)
         if self._sfid < 0:
             self._fs.delete()
-            raise SoundfontError(f"SoundFont {path} could not be loaded (is it a valid .sf2/.sf3 file?)")
-        self._write = fluidsynth._fl.fluid_synth_write_float
-        self._write.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
-                                ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
-        self._write.restype = ctypes.c_int
+            raise SoundfontError(f"SoundFont {path} could not be used by the synthesizer; try another file")
+        self._write = self._lib.fluid_synth_write_float
 
     def render(self, part: Part, frames: int, program: int | None = None) -> np.ndarray:
         """``part`` as stereo float32 audio of exactly ``frames`` samples (shape (2, frames))."""
@@ -140,4 +185,11 @@ class SoundfontSynth:
         self._write(self._fs.synth, end - start, left.ctypes.data, start, 1, right.ctypes.data, start, 1)
 
     def close(self) -> None:
+        """Give the shared SoundFont back (removing it makes FluidSynth warn once per channel: muted)."""
+        lib = self._lib
+        previous = lib.fluid_set_log_function(FLUID_WARN, None, None)
+        try:
+            lib.fluid_synth_remove_sfont(self._fs.synth, self._sfont)
+        finally:
+            lib.fluid_set_log_function(FLUID_WARN, previous, None)
         self._fs.delete()

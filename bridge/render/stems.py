@@ -202,8 +202,8 @@ def render_files(
     total = sum(len(s.parts) for s in songs)
     jobs = max(1, min(jobs, total))
     out_dir.mkdir(parents=True, exist_ok=True)
-    if preset.loudness_lufs is not None:  # its import (scipy) takes seconds: overlap it with rendering
-        threading.Thread(target=_import_quietly, args=("pyloudnorm",), daemon=True).start()
+    if preset.loudness_lufs is not None:  # scipy's import takes a while: overlap it with rendering
+        threading.Thread(target=_import_quietly, args=("scipy.signal",), daemon=True).start()
     started = time.perf_counter()
     if jobs == 1:
         results = _render_serial(paths, songs, preset, out_dir, soundfont, progress, prefixes)
@@ -221,7 +221,7 @@ def _import_quietly(module: str) -> None:
     try:
         __import__(module)
     except ImportError:
-        log.debug("%s is not installed; measure_lufs says what to install", module)
+        log.debug("%s is not installed; measure_lufs will say so", module)
 
 
 def _render_song(path: Path, song: Song, preset: RenderPreset, out_dir: Path, soundfont: str, prefix: str,

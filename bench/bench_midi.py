@@ -1,17 +1,21 @@
 """MIDI send-time error of continuo's scheduler next to a naive time.sleep sender, measured in the same run.
 
-    .venv/bin/python bench/bench_midi.py [--seconds 6] [--jack]
+    .venv/bin/python bench/bench_midi.py [--seconds 6] [--jack] [--busy N] [--normal-priority]
 
 Plays the same dense loop (16th notes on three parts, 150 bpm) free-running through the player and
 scheduler thread, and through a peer thread that sleeps until each event then sends. The error is
 the send time minus the scheduled time, p50/p99/max in milliseconds; each is measured idle and
 while generation jobs on the bundled Markov model run back to back (the worker process, as in
 `continuo serve`). Outputs are null ports, or real JACK ports with --jack (a server must run).
+--busy N adds N processes that keep a CPU core busy for the whole run (a loaded machine);
+--normal-priority keeps the sending thread at normal priority (a user without an rtprio limit).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import threading
 import time
@@ -25,6 +29,7 @@ import mido.ports  # noqa: E402
 from bridge.jobs.engine import Job, JobEngine  # noqa: E402
 from bridge.midi.clock import ClockFollower  # noqa: E402
 from bridge.midi.player import Playback, Player, playback_events  # noqa: E402
+import bridge.midi.scheduler as scheduler_module  # noqa: E402
 from bridge.midi.scheduler import Scheduler, shorten_gil_switching  # noqa: E402
 from bridge.settings import load_settings  # noqa: E402
 from models.api import Note, Request, Result  # noqa: E402
@@ -133,7 +138,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=6.0, help="seconds per measurement")
     parser.add_argument("--jack", action="store_true", help="send on a real JACK port instead of a null port")
+    parser.add_argument("--busy", type=int, default=0, help="processes that keep a core busy meanwhile")
+    parser.add_argument("--normal-priority", action="store_true", help="no real-time priority for the sender")
     args = parser.parse_args()
+    if args.normal_priority:
+        scheduler_module.raise_priority = lambda: False
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
+    try:
+        measure(args)
+    finally:
+        for hog in hogs:
+            hog.kill()
+
+
+def measure(args: argparse.Namespace) -> None:
     port = open_output(args.jack)
     shorten_gil_switching()  # as `continuo serve` does when MIDI is on
     engine = JobEngine(load_settings(env={}, flags={"log_level": "warning"}))
@@ -142,7 +160,9 @@ def main() -> None:
     while engine.status()["model_state"] != "ready" and time.monotonic() < deadline:
         time.sleep(0.1)
     print(f"MIDI send-time error vs schedule ({'JACK port' if args.jack else 'null port'}, "
-          f"{args.seconds:g} s each, 16ths on 3 parts at {TEMPO:g} bpm)")
+          f"{args.seconds:g} s each, 16ths on 3 parts at {TEMPO:g} bpm, {args.busy} busy process(es), "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, sender priority "
+          f"{'normal' if args.normal_priority else 'real-time when allowed'})")
     rows = []
     for label, runner in (("continuo scheduler", run_scheduler), ("naive time.sleep sender", run_naive)):
         rows.append((label, "idle", runner(port, args.seconds), None))

@@ -6,6 +6,7 @@ import os
 import socket
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 
@@ -66,6 +67,32 @@ def _midi() -> list[Check]:
     return checks
 
 
+def _timing() -> Check:
+    """Whether the MIDI sending thread can get real-time priority (what keeps its timing tight under load)."""
+    from bridge.midi.scheduler import RT_PRIORITY
+
+    if not hasattr(os, "sched_setscheduler"):
+        return Check("midi timing", True, "real-time priority is not used on this system")
+    result: list[str] = []
+
+    def probe() -> None:  # on a throwaway thread: the calling thread keeps its priority
+        try:
+            os.sched_setscheduler(threading.get_native_id(), os.SCHED_FIFO, os.sched_param(RT_PRIORITY))
+        except OSError as err:
+            result.append(err.strerror or str(err))
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join()
+    if result:
+        return Check("midi timing", False,
+                     f"no real-time priority for the MIDI sender ({result[0]}): sends can be late by a few ms "
+                     "while the computer is busy",
+                     "allow real-time priority: add yourself to the audio group with an rtprio limit "
+                     "(@audio - rtprio 95 in /etc/security/limits.d/audio.conf), then log in again")
+    return Check("midi timing", True, f"the MIDI sender can run at real-time priority {RT_PRIORITY}")
+
+
 def _ports(settings: Settings) -> list[Check]:
     checks = []
     for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
@@ -100,4 +127,5 @@ def _output(settings: Settings) -> Check:
 
 def run_checks(settings: Settings) -> list[Check]:
     """Run every check; none raises."""
-    return [_python(), _torch(settings), _model(settings), *_midi(), *_ports(settings), _output(settings)]
+    return [_python(), _torch(settings), _model(settings), *_midi(), _timing(), *_ports(settings),
+            _output(settings)]

@@ -154,3 +154,15 @@ def test_oscsend_ping_makes_oscdump_print_the_pong(tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=15)
     assert process.returncode == 0
+
+
+def test_doctor_says_how_to_allow_real_time_priority(monkeypatch) -> None:
+    from bridge import doctor
+
+    def refuse(*args) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(doctor.os, "sched_setscheduler", refuse, raising=False)
+    check = doctor._timing()
+    assert not check.ok and "Operation not permitted" in check.detail
+    assert "rtprio" in check.fix and "audio group" in check.fix

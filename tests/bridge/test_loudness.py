@@ -47,3 +47,13 @@ def test_silence_and_short_sounds() -> None:
     assert np.array_equal(audio, before)  # the caller's buffer is left alone
     gain = gain_to(audio, 44100, -20.0)
     assert measure_lufs(audio * gain, 44100) == pytest.approx(-20.0, abs=0.01)
+
+
+def test_agrees_with_torchaudio_where_it_imports() -> None:
+    """torchaudio (the `audio` extra) only imports beside a CUDA build of torch: skipped elsewhere."""
+    torch = pytest.importorskip("torch")
+    functional = pytest.importorskip("torchaudio.functional")
+    rng = np.random.default_rng(3)
+    audio = (rng.standard_normal((2, 44100 * 6)) * 0.1).astype(np.float32)
+    reference = float(functional.loudness(torch.from_numpy(audio), 44100))
+    assert measure_lufs(audio, 44100) == pytest.approx(reference, abs=0.1)

@@ -6,6 +6,7 @@ import ctypes
 import logging
 import os
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +72,8 @@ def require_soundfont(wanted: str = "", dirs: tuple[Path, ...] | None = None) ->
 
 
 FLUID_WARN = 2  # FluidSynth's log level for warnings
-_loaded: dict[str, tuple[object, int]] = {}  # path -> (the synth that loaded it, its fluid_sfont_t*): one per process
+_loaded: dict[str, list] = {}  # path -> [the synth that loaded it, its fluid_sfont_t*, synths using it]
+_loaded_lock = threading.Lock()
 
 
 def _library():
@@ -95,32 +97,38 @@ def _library():
     return lib
 
 
-def _shared_soundfont(path: Path) -> int:
+def _borrow_soundfont(path: Path) -> int:
     """The SoundFont at ``path``, parsed once per process and lent to every part's synth (a fluid_sfont_t*).
 
-    Parsing a GM SoundFont takes 10-30 ms, as long as synthesising a short part; the loading synth
-    keeps it alive for the life of the process (one SoundFont at a time).
+    Parsing a GM SoundFont takes 10-30 ms, as long as synthesising a short part. A SoundFont nobody
+    uses is dropped when another one is loaded; give it back with ``_return_soundfont``.
     """
     import fluidsynth
 
     key = str(path)
-    if key not in _loaded:
-        for synth, _ in _loaded.values():
-            synth.delete()
-        _loaded.clear()
-        loader = fluidsynth.Synth(samplerate=44100, channels=16)
-        sfid = loader.sfload(key)
-        if sfid < 0:
-            loader.delete()
-            raise SoundfontError(f"SoundFont {path} could not be loaded (is it a valid .sf2/.sf3 file?)")
-        _loaded[key] = (loader, _library().fluid_synth_get_sfont_by_id(loader.synth, sfid))
-    return _loaded[key][1]
+    with _loaded_lock:
+        if key not in _loaded:
+            for other in [k for k, entry in _loaded.items() if entry[2] == 0]:
+                _loaded.pop(other)[0].delete()
+            loader = fluidsynth.Synth(samplerate=44100, channels=16)
+            sfid = loader.sfload(key)
+            if sfid < 0:
+                loader.delete()
+                raise SoundfontError(f"SoundFont {path} could not be loaded (is it a valid .sf2/.sf3 file?)")
+            _loaded[key] = [loader, _library().fluid_synth_get_sfont_by_id(loader.synth, sfid), 0]
+        _loaded[key][2] += 1
+        return _loaded[key][1]
+
+
+def _return_soundfont(path: Path) -> None:
+    with _loaded_lock:
+        _loaded[str(path)][2] -= 1
 
 
 class SoundfontSynth:
     """A fresh FluidSynth instance for one part: a fresh one per part keeps renders bit-identical
     whichever parts a process rendered before (a reused instance keeps voice state between parts).
-    The parsed SoundFont itself is shared (``_shared_soundfont``).
+    The parsed SoundFont itself is shared (``_borrow_soundfont``).
     """
 
     def __init__(self, path: Path, sample_rate: int):
@@ -134,13 +142,14 @@ class SoundfontSynth:
         self.path = path
         self.sample_rate = sample_rate
         self._lib = _library()
-        self._sfont = _shared_soundfont(path)
+        self._sfont = _borrow_soundfont(path)
         # FluidSynth's own reverb and chorus are off: effects come from the preset, so stems stay dry
         self._fs = fluidsynth.Synth(gain=GAIN, samplerate=sample_rate, channels=16, **{
             "synth.reverb.active": 0, "synth.chorus.active": 0, "synth.cpu-cores": 1, "synth.polyphony": 512})
         self._sfid = self._lib.fluid_synth_add_sfont(self._fs.synth, self._sfont)
         if self._sfid < 0:
             self._fs.delete()
+            _return_soundfont(path)
             raise SoundfontError(f"SoundFont {path} could not be used by the synthesizer; try another file")
         self._write = self._lib.fluid_synth_write_float
 
@@ -193,3 +202,4 @@ class SoundfontSynth:
         finally:
             lib.fluid_set_log_function(FLUID_WARN, previous, None)
         self._fs.delete()
+        _return_soundfont(self.path)

@@ -154,3 +154,24 @@ def test_an_installed_vst3_plays_a_part_or_processes_it(tmp_path: Path) -> None:
     midi = write_song(tmp_path / "tune.mid", ("keys",))
     [song] = render_files([midi], preset, tmp_path / "stems", jobs=1)
     assert read_audio(song.stems["keys"])[0].shape == (2, song.frames)
+
+
+@needs_soundfont
+def test_switching_soundfonts_in_one_process_sounds_the_same(tmp_path: Path) -> None:
+    """The parsed SoundFont is shared between parts; another file replaces it, and renders stay identical."""
+    from bridge.render.song import read_song
+    from bridge.render.soundfont import SoundfontSynth
+
+    original = find_soundfont()
+    copy = tmp_path / "copy.sf2"
+    copy.write_bytes(original.read_bytes())
+    part = read_song(str(write_song(tmp_path / "tune.mid", ("keys",)))).parts[0]
+    takes = []
+    for path in (original, copy, original):
+        synth = SoundfontSynth(path, 44100)
+        try:
+            takes.append(synth.render(part, 44100 * 3))
+        finally:
+            synth.close()
+    assert np.abs(takes[0]).max() > 0.01
+    assert np.array_equal(takes[0], takes[1]) and np.array_equal(takes[0], takes[2])

@@ -4,7 +4,8 @@
 
 Needs the `fluidsynth` program (apt install fluidsynth) and a GM SoundFont (apt install
 timgm6mb-soundfont). Prints realtime factors (seconds of music per second of wall time, higher
-is faster): `fluidsynth -F` rendering the whole file, continuo rendering one stem per part plus
+is faster): `fluidsynth -F` rendering the whole file (the issue's peer) and once per part (how
+fluidsynth makes stems), continuo rendering one stem per part plus
 the mix with the same SoundFont (dry, and with the default preset's effects and loudness), the
 sketch instruments, the `continuo render` command end to end, and scaling from 1 to 2 processes
 on a batch of files. The medians of ``--repeats`` runs are shown; other work on the machine
@@ -55,6 +56,8 @@ def write_song(path: Path, bars: int, seed: int = 0) -> float:
         parts["pad"] += [Note(p + 12, b0, 4.0, 60) for p in root]
         parts["arp"] += [Note(root[i % 3] + 12 * (i % 2), b0 + i * 0.25, 0.25, 80) for i in range(16)]
     write_midi(path, build_midi({p: tuple(n) for p, n in parts.items()}, TEMPO, (4, 4), title=path.stem))
+    for part, notes in parts.items():  # one file per part too, for fluidsynth's way to stems
+        write_midi(path.with_name(f"{path.stem}.{part}.mid"), build_midi({part: tuple(notes)}, TEMPO, (4, 4)))
     return beats * 60.0 / TEMPO
 
 
@@ -110,8 +113,15 @@ def main() -> int:
     render_files([song], sketch, out, jobs=1)  # warm-up: imports, SoundFont file in the page cache
     render_files([song], full, out, jobs=1)
 
+    def peer_stems() -> None:  # stems the fluidsynth way: one fast render per part, then a mix
+        for part in PARTS:
+            subprocess.run([fluidsynth, "-ni", "-q", "-F", str(work / f"fluid-{part}.wav"), "-r", "44100",
+                            str(soundfont), str(work / f"song.{part}.mid")],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     cases: list[tuple[str, Callable[[], object], float]] = [
-        ("fluidsynth -F (whole file, one process)", peer, seconds)]
+        ("fluidsynth -F (whole file, one process)", peer, seconds),
+        ("fluidsynth -F once per part (its way to stems, no mix)", peer_stems, seconds)]
     for label, preset in (("continuo stems+mix, SoundFont, dry", dry),
                           ("continuo stems+mix, SoundFont, default preset (effects, -16 LUFS)", full),
                           ("continuo stems+mix, sketch instruments, default effects", sketch)):
@@ -131,10 +141,12 @@ def main() -> int:
     for label, wall, cpu, audio in rows:
         print(f"{label:<72} {wall:7.2f} {audio / wall:10.1f} {cpu:7.2f} {audio / cpu:11.1f}")
     fluid_wall, fluid_cpu = seconds / rows[0][1], seconds / rows[0][2]
-    for label, wall, cpu, audio in rows[1:4]:
-        print(f"ratio to fluidsynth: wall {audio / wall / fluid_wall:5.2f}, CPU {audio / cpu / fluid_cpu:5.2f}  ({label})")
+    stems_wall, stems_cpu = seconds / rows[1][1], seconds / rows[1][2]
+    for label, wall, cpu, audio in rows[2:5]:
+        print(f"ratio to fluidsynth: wall {audio / wall / fluid_wall:5.2f}, CPU {audio / cpu / fluid_cpu:5.2f}; "
+              f"to its stems: wall {audio / wall / stems_wall:5.2f}, CPU {audio / cpu / stems_cpu:5.2f}  ({label})")
     print(f"scaling 1 -> 2 processes, batch: {rows[-2][1] / rows[-1][1]:.2f}x wall (linear: 2.00x); "
-          f"one song: {rows[1][1] / rows[-3][1]:.2f}x wall")
+          f"one song: {rows[2][1] / rows[-3][1]:.2f}x wall")
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
     shutil.rmtree(work, ignore_errors=True)
     return 0

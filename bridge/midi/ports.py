@@ -125,11 +125,20 @@ class RtMidiInput(mido.ports.BaseInput):
         self._rt = rtmidi.MidiIn(rtapi=api, name=client_name)
         self._rt.ignore_types(sysex=False, timing=False, active_sense=True)  # SysEx is logged, then dropped
         _open_rt(self._rt, self.name, virtual)
-        self._live = True
-        self._rt.set_callback(lambda event, data: self._live and callback(event[0], time.perf_counter()))
+        # The callback outlives the port (see close_rtmidi_input): it holds only this box, emptied on
+        # close, so a late call is ignored and the closed port keeps nothing else alive.
+        self._target: list[InputCallback | None] = [callback]
+        target = self._target
+
+        def deliver(event, data) -> None:
+            receive = target[0]
+            if receive is not None:
+                receive(event[0], time.perf_counter())
+
+        self._rt.set_callback(deliver)
 
     def _close(self) -> None:
-        self._live = False  # a call the backend's thread still makes after this is ignored
+        self._target[0] = None
         close_rtmidi_input(self._rt)
 
 

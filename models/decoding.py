@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from models.numpy_decoder import NumpyDecoder
 from models.sampling import (
     Section,
     State,
@@ -80,14 +81,17 @@ class _Row:
             self.state = advance(self.state, token)
 
 
+def _window(row: _Row, keep: int) -> list[int]:
+    """BOS STYLE plus the last whole bars of ``row`` that fit in ``keep`` tokens."""
+    head, body = row.tokens[:2], row.tokens[2:]
+    bars = [i for i, t in enumerate(body) if t == BAR]
+    cut = next((i for i in bars if len(body) - i <= keep), bars[-1] if bars else 0)
+    return head + body[cut:]
+
+
 def _rebuild(model: nn.Module, rows: list[_Row], keep: int) -> tuple[object, torch.Tensor]:
     """Restart the cache from BOS STYLE plus the last whole bars that fit in ``keep`` tokens (left-padded)."""
-    windows = []
-    for row in rows:
-        head, body = row.tokens[:2], row.tokens[2:]
-        bars = [i for i, t in enumerate(body) if t == BAR]
-        cut = next((i for i in bars if len(body) - i <= keep), bars[-1] if bars else 0)
-        windows.append(head + body[cut:])
+    windows = [_window(row, keep) for row in rows]
     width = max(len(w) for w in windows)
     device = model.embed.weight.device  # type: ignore[union-attr]
     idx = torch.tensor([[PAD] * (width - len(w)) + w for w in windows], device=device)
@@ -112,7 +116,9 @@ def run_plans(model: nn.Module, plans: Sequence[Plan], settings: SamplingSetting
     rows = [_Row(list(p)) for p in plans]
     device = model.embed.weight.device  # type: ignore[union-attr]
     n_ctx = getattr(model.config, "n_ctx", 1 << 30) if model.config.kind == "transformer" else 1 << 30  # type: ignore[union-attr]
-    cache = model.new_cache(len(rows))  # type: ignore[operator]
+    # one sequence on the CPU: NumPy's per-operation cost is a fraction of torch's (models/numpy_decoder.py)
+    fast = NumpyDecoder(model) if len(rows) == 1 and NumpyDecoder.supports(model) else None
+    cache = fast if fast is not None else model.new_cache(len(rows))  # type: ignore[operator]
     logits: np.ndarray | None = None
     reported = 0
     while not all(r.finished for r in rows):
@@ -141,7 +147,13 @@ def run_plans(model: nn.Module, plans: Sequence[Plan], settings: SamplingSetting
                 row.tokens += tokens
                 row.bars_done += tokens.count(BAR)
         width = len(step_tokens[0])
-        if cache.length + width > n_ctx:
+        if fast is not None:
+            if fast.length + width > n_ctx:
+                fast.reset()
+                logits = fast.forward(_window(rows[0], n_ctx // 2))[None]
+            else:
+                logits = fast.forward(step_tokens[0])[None]
+        elif cache.length + width > n_ctx:
             cache, last = _rebuild(model, rows, n_ctx // 2)
             logits = last.float().numpy()
         else:

@@ -1,0 +1,60 @@
+"""The NumPy decoding path computes what the torch transformer computes, and decodes the same notes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from models import decoding
+from models.decoding import SamplingSettings, run_plans
+from models.numpy_decoder import NumpyDecoder
+from models.sampling import Section
+from models.tokenizer import BAR, BOS, METER0, STYLE0, TRACKS, TTRACK0, VOCAB
+from models.transformer import ModelConfig, build_model
+
+TINY = ModelConfig(vocab_size=len(VOCAB), n_ctx=64, n_layer=2, n_head=2, n_embd=32)
+
+
+@pytest.fixture
+def model():
+    torch.manual_seed(0)
+    return build_model(TINY).eval()
+
+
+@torch.inference_mode()
+def test_logits_match_the_torch_forward(model) -> None:
+    tokens = np.random.default_rng(1).integers(3, len(VOCAB), 60).tolist()
+    decoder, cache = NumpyDecoder(model), model.new_cache(1)
+    for chunk in (tokens[:12], tokens[12:13], tokens[13:30], *[[t] for t in tokens[30:]]):
+        expected = model(torch.tensor([chunk]), cache)[0, -1].numpy()
+        np.testing.assert_allclose(decoder.forward(chunk), expected, atol=2e-5)
+    assert decoder.length == 60
+    decoder.reset()
+    np.testing.assert_allclose(decoder.forward(tokens[:5]), model(torch.tensor([tokens[:5]]))[0, -1].numpy(),
+                               atol=2e-5)
+    with pytest.raises(ValueError, match="context"):
+        decoder.forward(tokens)  # 5 + 60 > 64
+
+
+def test_only_a_cpu_float32_model_in_eval_mode(model) -> None:
+    assert NumpyDecoder.supports(model)
+    assert not NumpyDecoder.supports(model.train())
+    lstm = build_model(ModelConfig(**{**TINY.to_dict(), "kind": "lstm"})).eval()
+    assert not NumpyDecoder.supports(lstm)
+    with pytest.raises(ValueError):
+        NumpyDecoder(lstm)
+
+
+def test_one_sequence_decodes_the_same_tokens_either_way(model, monkeypatch) -> None:
+    """Past the context (64 tokens here) both paths restart from the last bars that fit."""
+    plan: list = [BOS, STYLE0]
+    for _ in range(6):
+        plan += [BAR, METER0, TTRACK0 + TRACKS.index("keys"), Section("keys", 48, BAR, density=3)]
+    plan.append(BAR)
+    settings = SamplingSettings(1.0, 0, 0.95)
+    fast = run_plans(model, [plan], settings, seed=7)[0]
+    monkeypatch.setattr(decoding.NumpyDecoder, "supports", staticmethod(lambda m: False))
+    slow = run_plans(model, [plan], settings, seed=7)[0]
+    assert len(fast) > TINY.n_ctx  # the restart was exercised
+    assert fast == slow

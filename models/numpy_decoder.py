@@ -21,10 +21,9 @@ LN_EPS = 1e-5  # nn.LayerNorm's default, as the model uses
 _GELU_C = math.sqrt(2.0 / math.pi)
 
 
-def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """LayerNorm over the last axis of (T, C); the means are products with a constant vector
-    (NumPy's reductions cost several µs per call, a matrix-vector product about one)."""
-    average = np.full((x.shape[-1], 1), 1.0 / x.shape[-1], dtype=np.float32)
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, average: np.ndarray) -> np.ndarray:
+    """LayerNorm over the last axis of (T, C); the means are products with ``average``, a (C, 1)
+    column of 1/C (NumPy's reductions cost several µs per call, a matrix-vector product about one)."""
     centred = x - x @ average
     var = (centred * centred) @ average
     return centred * (weight / np.sqrt(var + LN_EPS)) + bias
@@ -56,6 +55,7 @@ class NumpyDecoder:
         ]
         self.ln_f = (array(model.ln_f.weight), array(model.ln_f.bias))
         self.cos, self.sin = array(model.cos), array(model.sin)  # (n_ctx, D/2)
+        self.average = np.full((config.n_embd, 1), 1.0 / config.n_embd, dtype=np.float32)
         shape = (len(self.layers), self.n_head, self.n_ctx, self.head_dim)
         self.keys = np.zeros(shape, dtype=np.float32)
         self.values = np.zeros(shape, dtype=np.float32)
@@ -72,7 +72,7 @@ class NumpyDecoder:
         self.length = 0
 
     def _rotate(self, x: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> np.ndarray:
-        """Rotary embedding of ``x`` (T, H, D) on channel pairs (0,1), (2,3)...; cos/sin (T, 1, D/2)."""
+        """Rotary embedding of ``x`` (T, 2, H, D) on channel pairs (0,1), (2,3)...; cos/sin (T, 1, 1, D/2)."""
         x1, x2 = x[..., 0::2], x[..., 1::2]
         out = np.empty_like(x)
         out[..., 0::2] = x1 * cos - x2 * sin
@@ -86,16 +86,18 @@ class NumpyDecoder:
         if end > self.n_ctx:
             raise ValueError(f"sequence of {end} tokens exceeds the context of {self.n_ctx}")
         H, D = self.n_head, self.head_dim
-        cos, sin = self.cos[start:end, None, :], self.sin[start:end, None, :]
+        cos, sin = self.cos[start:end, None, None, :], self.sin[start:end, None, None, :]
+        average = self.average
         scale = np.float32(1.0 / math.sqrt(D))
         causal = None
         if count > 1:  # token i sees the cache and the new tokens up to itself
             causal = np.triu(np.full((count, end), -np.inf, dtype=np.float32), k=start + 1)
         x = self.embed[np.asarray(tokens)]  # (T, C)
         for layer, (ln1_w, ln1_b, qkv_w, proj_w, ln2_w, ln2_b, fc_w, out_w) in enumerate(self.layers):
-            qkv = (_layer_norm(x, ln1_w, ln1_b) @ qkv_w).reshape(count, 3, H, D)
-            q = self._rotate(qkv[:, 0], cos, sin).transpose(1, 0, 2)  # (H, T, D)
-            self.keys[layer, :, start:end] = self._rotate(qkv[:, 1], cos, sin).transpose(1, 0, 2)
+            qkv = (_layer_norm(x, ln1_w, ln1_b, average) @ qkv_w).reshape(count, 3, H, D)
+            qk = self._rotate(qkv[:, :2], cos, sin)  # queries and keys rotated together: (T, 2, H, D)
+            q = qk[:, 0].transpose(1, 0, 2)  # (H, T, D)
+            self.keys[layer, :, start:end] = qk[:, 1].transpose(1, 0, 2)
             self.values[layer, :, start:end] = qkv[:, 2].transpose(1, 0, 2)
             scores = (q @ self.keys[layer, :, :end].transpose(0, 2, 1)) * scale  # (H, T, S)
             if causal is not None:
@@ -105,6 +107,6 @@ class NumpyDecoder:
             weights /= weights.sum(axis=-1, keepdims=True)
             attended = (weights @ self.values[layer, :, :end]).transpose(1, 0, 2).reshape(count, H * D)
             x = x + attended @ proj_w
-            x = x + _gelu_tanh(_layer_norm(x, ln2_w, ln2_b) @ fc_w) @ out_w
+            x = x + _gelu_tanh(_layer_norm(x, ln2_w, ln2_b, average) @ fc_w) @ out_w
         self.length = end
-        return _layer_norm(x[-1], *self.ln_f) @ self.embed.T
+        return _layer_norm(x[-1:], *self.ln_f, average)[0] @ self.embed.T

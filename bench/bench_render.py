@@ -8,7 +8,8 @@ is faster): `fluidsynth -F` rendering the whole file (the issue's peer) and once
 fluidsynth makes stems), continuo rendering one stem per part plus
 the mix with the same SoundFont (dry, and with the default preset's effects and loudness), the
 sketch instruments, the `continuo render` command end to end, and scaling from 1 to 2 processes
-on a batch of files. The medians of ``--repeats`` runs are shown; other work on the machine
+on a batch of files, next to fluidsynth run on the same files one and two at a time (what this
+machine gives two independent processes). The medians of ``--repeats`` runs are shown; other work on the machine
 makes single runs noisy.
 """
 
@@ -119,6 +120,17 @@ def main() -> int:
                             str(soundfont), str(work / f"song.{part}.mid")],
                            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
+    def peer_batch(jobs: int) -> None:  # what the machine gives to two independent processes
+        pending = list(batch)
+        while pending:
+            running = [subprocess.Popen([fluidsynth, "-ni", "-q", "-F", str(work / f"fluid-{path.stem}.wav"), "-r",
+                                         "44100", str(soundfont), str(path)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                       for path in pending[:jobs]]
+            pending = pending[jobs:]
+            for process in running:
+                process.wait()
+
     cases: list[tuple[str, Callable[[], object], float]] = [
         ("fluidsynth -F (whole file, one process)", peer, seconds),
         ("fluidsynth -F once per part (its way to stems, no mix)", peer_stems, seconds)]
@@ -133,6 +145,9 @@ def main() -> int:
     cases.append(("one song, dry, 2 processes (a part per task)",
                   lambda: render_files([song], dry, out, jobs=2), seconds))
     for jobs in (1, 2):
+        cases.append((f"batch of {args.batch} files, fluidsynth -F, {jobs} at a time",
+                      lambda j=jobs: peer_batch(j), seconds * args.batch))
+    for jobs in (1, 2):
         cases.append((f"batch of {args.batch} files, dry, {jobs} process(es)",
                       lambda j=jobs: render_files(batch, dry, out, jobs=j), seconds * args.batch))
     rows = measure(cases, args.repeats)
@@ -145,8 +160,8 @@ def main() -> int:
     for label, wall, cpu, audio in rows[2:5]:
         print(f"ratio to fluidsynth: wall {audio / wall / fluid_wall:5.2f}, CPU {audio / cpu / fluid_cpu:5.2f}; "
               f"to its stems: wall {audio / wall / stems_wall:5.2f}, CPU {audio / cpu / stems_cpu:5.2f}  ({label})")
-    print(f"scaling 1 -> 2 processes, batch: {rows[-2][1] / rows[-1][1]:.2f}x wall (linear: 2.00x); "
-          f"one song: {rows[2][1] / rows[-3][1]:.2f}x wall")
+    print(f"scaling 1 -> 2 processes, batch: {rows[-2][1] / rows[-1][1]:.2f}x wall (linear: 2.00x; fluidsynth "
+          f"on the same files: {rows[-4][1] / rows[-3][1]:.2f}x); one song: {rows[2][1] / rows[-5][1]:.2f}x wall")
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
     shutil.rmtree(work, ignore_errors=True)
     return 0

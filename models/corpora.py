@@ -31,6 +31,20 @@ MUSIC21_SOURCES = {
 }
 
 
+def source_styles(source: str) -> set[str] | None:
+    """The style labels a ``continuo train`` source gives its pieces (None when that cannot be told)."""
+    kind, _, rest = source.partition(":")
+    if kind == "pop909":
+        return {"pop"}
+    if kind == "music21":
+        names = [n for n in rest.split(",") if n] or list(MUSIC21_SOURCES)
+        return {MUSIC21_SOURCES[n][0] for n in names if n in MUSIC21_SOURCES} or None
+    if kind == "midi":
+        style = rest.rpartition(":")[2]
+        return {style} if style in STYLES else None
+    return None
+
+
 @dataclass
 class Piece:
     """One piece in beats: bar starts with their meters, notes per track, chord spans, a style label."""

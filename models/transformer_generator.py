@@ -20,6 +20,7 @@ from models.api import (
     check_request,
 )
 from models.checkpoint import load_model
+from models.corpora import source_styles
 from models.chords import chord_at, parse_key, parse_progression, recognise_chords
 from models.decoding import Plan, SamplingSettings, run_plans
 from models.sampling import Section
@@ -57,6 +58,21 @@ class _Bar:
     meter: tuple[int, int]
     controls: dict[str, list] = field(default_factory=dict)
     targets: dict[str, object] = field(default_factory=dict)
+
+
+def trained_styles(info: dict) -> frozenset[str] | None:
+    """The styles a checkpoint's training sources had, from the run settings it carries; None when
+    unknown (no settings, a source of unknown style, or a fine-tune whose base styles are not recorded)."""
+    train = info.get("train") if isinstance(info, dict) else None
+    if not isinstance(train, dict) or train.get("init") or not train.get("sources"):
+        return None
+    styles: set[str] = set()
+    for source in train["sources"]:
+        found = source_styles(str(source))
+        if found is None:
+            return None
+        styles |= found
+    return frozenset(styles)
 
 
 def part_tracks(parts: Sequence[str], style: str) -> dict[str, tuple[str, ...]]:
@@ -117,9 +133,12 @@ def _split_prompt(prompt: Sequence[Note]) -> tuple[list[Note], list[Note]]:
 class TransformerGenerator:
     """A trained checkpoint serving every task; implements ``models.api.Generator``."""
 
-    def __init__(self, model: torch.nn.Module, name: str, device: str = "cpu", harmony: float = 1.0) -> None:
+    def __init__(self, model: torch.nn.Module, name: str, device: str = "cpu", harmony: float = 1.0,
+                 trained_styles: frozenset[str] | None = None) -> None:
         self.model, self.name, self.device = model, name, device
         self.harmony = harmony  # strength of the chord-tone bias for given chords (0: the raw network)
+        # the styles its training data had (None: not known, every style is allowed)
+        self.trained_styles = trained_styles
 
     @classmethod
     def load(cls, path: str | Path, device: str = "auto", name: str = "") -> TransformerGenerator:
@@ -131,7 +150,8 @@ class TransformerGenerator:
         if device not in ("cpu",) and not device.startswith("cuda"):
             raise ValueError(f"device '{device}' is not known: use 'auto', 'cpu' or 'cuda'")
         model, checkpoint = load_model(path, device)
-        return cls(model, name or f"{checkpoint.config.kind}-{Path(path).stem}", device)
+        return cls(model, name or f"{checkpoint.config.kind}-{Path(path).stem}", device,
+                   trained_styles=trained_styles(checkpoint.info))
 
     # ------------------------------------------------------------ entry point
 
@@ -166,6 +186,11 @@ class TransformerGenerator:
     def _validate(self, request: Request) -> None:
         check_request(request, parts=GENERATED_PARTS, styles=STYLES, max_bars=MAX_BARS,
                       max_variations=MAX_VARIATIONS, who="the model", drums_note="the shipped model was trained without drum tracks")
+        learnt = self.trained_styles
+        if learnt is not None and request.style not in learnt:
+            raise ValueError(f"style '{request.style}' is not one the {self.name} model learnt (its training data "
+                             f"had {', '.join(sorted(learnt))}): choose style {sorted(learnt)[0]}, or the Markov "
+                             "model (model markov), which knows pop, ballad and upbeat")
 
     # ------------------------------------------------------------ plans
 

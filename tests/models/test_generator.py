@@ -100,3 +100,26 @@ def test_progress_can_cancel(generator):
 def test_refusals(generator, changes, message):
     with pytest.raises(ValueError, match=message):
         generator.generate(Request(chords="C | G", seed=1).replace(**changes))
+
+
+def test_a_style_the_checkpoint_never_learnt_is_refused_with_the_fix(tmp_path):
+    """A checkpoint records its training sources; a style none of them had is refused, not guessed."""
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(vocab_size=len(VOCAB), n_ctx=256, n_layer=2, n_head=2, n_embd=32))
+    info = {"train": {"sources": ["pop909:../shared/datasets/pop909", "music21:bach"], "init": ""}}
+    generator = TransformerGenerator.load(save_checkpoint(tmp_path / "pop.safetensors", model, 10, info), "cpu")
+    assert generator.trained_styles == {"pop", "chorale"}
+    with pytest.raises(ValueError, match="style 'ballad' is not one .* learnt .*chorale, pop.*model markov"):
+        generator.generate(Request(chords="C | G", parts=("bass",), style="ballad", seed=1))
+    assert generator.generate(Request(chords="C | G", parts=("bass",), style="chorale", seed=1))
+    # a fine-tune's base styles are not recorded: every style stays allowed
+    info["train"]["init"] = "models/checkpoints/transformer.safetensors"
+    tuned = TransformerGenerator.load(save_checkpoint(tmp_path / "tuned.safetensors", model, 10, info), "cpu")
+    assert tuned.trained_styles is None
+
+
+def test_the_shipped_transformer_knows_it_learnt_pop_only():
+    from models.registry import load_generator
+
+    shipped = load_generator("transformer", "cpu")
+    assert shipped.trained_styles == {"pop"}

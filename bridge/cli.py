@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bridge import __version__
@@ -202,54 +203,40 @@ def _cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_train(args: argparse.Namespace) -> int:
-    from models import train
-
-    _configure_logging(_settings(args, ("log_level",)).log_level)
-    try:
-        best = train.run(args)
-    except (ValueError, FileNotFoundError) as err:
-        print(f"continuo: {err}", file=sys.stderr)
-        return 2
-    print(f"best checkpoint: {best}")
-    return 0
-
-
-def _cmd_eval(args: argparse.Namespace) -> int:
-    from models import evaluate
-
-    _configure_logging(_settings(args, ("log_level",)).log_level)
-    try:
-        evaluate.run(args)
-    except (ValueError, FileNotFoundError) as err:
-        print(f"continuo: {err}", file=sys.stderr)
-        return 2
-    return 0
+# train and eval need torch: module, help, description and example of each; their parsers are built
+# only when they run (see _torch_command), so every other command starts in well under a second
+TORCH_COMMANDS = {
+    "train": ("models.train", "train or fine-tune the generation model (docs/models.md)",
+              "Train the transformer (or the LSTM baseline); resumes from OUT/last.safetensors.",
+              "continuo train --finetune ~/midi/mine:custom --steps 500 --out ~/continuo-finetune"),
+    "eval": ("models.evaluate", "measure a model: NLL per note and musical metrics on a MIDI folder",
+             "Print NLL per note on the held-out pieces of DIR and metrics of music generated from them.",
+             "continuo eval --data ../shared/datasets/pop909 --model transformer"),
+}
 
 
 def _torch_parser(name: str) -> argparse.ArgumentParser:
-    if name == "train":
-        from models.train import add_arguments
+    import importlib
 
-        parser = argparse.ArgumentParser(
-            prog="continuo train",
-            description="Train the transformer (or the LSTM baseline); resumes from OUT/last.safetensors.",
-            epilog="example: continuo train --finetune ~/midi/mine:custom --steps 500 --out ~/continuo-finetune",
-        )
-        add_arguments(parser)
-        parser.set_defaults(run=_cmd_train)
-    else:
-        from models.evaluate import add_arguments
-
-        parser = argparse.ArgumentParser(
-            prog="continuo eval",
-            description="Print NLL per note on the held-out pieces of DIR and metrics of music generated from them.",
-            epilog="example: continuo eval --data ../shared/datasets/pop909 --model transformer",
-        )
-        add_arguments(parser)
-        parser.set_defaults(run=_cmd_eval)
+    module_name, _, description, example = TORCH_COMMANDS[name]
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(prog=f"continuo {name}", description=description, epilog=f"example: {example}")
+    module.add_arguments(parser)
     _add_settings_flags(parser, ("log_level",))
+    parser.set_defaults(run=lambda args: _run_torch_command(name, module.run, args))
     return parser
+
+
+def _run_torch_command(name: str, run: Callable[[argparse.Namespace], object], args: argparse.Namespace) -> int:
+    _configure_logging(_settings(args, ("log_level",)).log_level)
+    try:
+        outcome = run(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"continuo: {err}", file=sys.stderr)
+        return 2
+    if name == "train":
+        print(f"best checkpoint: {outcome}")
+    return 0
 
 
 def _torch_command(name: str):
@@ -302,10 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_settings_flags(render, RENDER_FLAGS)
     render.set_defaults(run=_cmd_render)
 
-    # train and eval need torch: their full parsers are built only when they run (see _torch_command),
-    # so every other command starts in well under a second
-    for name, help_text in (("train", "train or fine-tune the generation model (docs/models.md)"),
-                            ("eval", "measure a model: NLL per note and musical metrics on a MIDI folder")):
+    for name, (_, help_text, _, _) in TORCH_COMMANDS.items():  # parsed in full only when run
         lazy = commands.add_parser(name, help=help_text, add_help=False, prefix_chars="\0")
         lazy.add_argument("rest", nargs=argparse.REMAINDER)
         lazy.set_defaults(run=_torch_command(name))

@@ -118,6 +118,7 @@ def run_plans(model: nn.Module, plans: Sequence[Plan], settings: SamplingSetting
     n_ctx = getattr(model.config, "n_ctx", 1 << 30) if model.config.kind == "transformer" else 1 << 30  # type: ignore[union-attr]
     # one sequence on the CPU: NumPy's per-operation cost is a fraction of torch's (models/numpy_decoder.py)
     fast = NumpyDecoder(model) if len(rows) == 1 and NumpyDecoder.supports(model) else None
+    # the NumPy decoder holds its own KV cache: either way ``cache.length`` is the tokens fed so far
     cache = fast if fast is not None else model.new_cache(len(rows))  # type: ignore[operator]
     logits: np.ndarray | None = None
     reported = 0

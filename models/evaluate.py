@@ -113,7 +113,7 @@ def model_nll(model: torch.nn.Module, cache: TokenCache, totals: NLLTotals | Non
 
 def markov_pitch_nll(table, pieces: Sequence[Piece]) -> NLLTotals:
     """Pitch NLL per note of the Markov chain's pitch distribution (as its sampler builds it)."""
-    from models.markov_parts import NON_CHORD_WEIGHT
+    from models.markov_parts import pitch_weights
 
     totals = NLLTotals()
     for piece in pieces:
@@ -132,16 +132,8 @@ def markov_pitch_nll(table, pieces: Sequence[Piece]) -> NLLTotals:
                     continue
                 low, high = table.ranges[part]
                 candidates = np.arange(128)
-                weights = table.pitch_class_weights(part, chord, history)[(candidates - chord.root) % 12]
-                weights = weights * (table.register[part][candidates] + 1e-4) ** 0.5
+                weights = pitch_weights(table, part, chord, history, previous, candidates, chord != previous_chord)
                 weights = np.where((candidates >= low) & (candidates <= high), weights, 0.0)
-                if previous is not None:
-                    weights = weights * table.motion[part][np.clip(candidates - previous, -24, 24) + 24]
-                in_chord = np.isin(candidates % 12, list(chord.pitch_classes))
-                weights = np.where(in_chord, weights, weights * NON_CHORD_WEIGHT[part])
-                if part == "bass" and chord != previous_chord:
-                    target = chord.bass if chord.bass is not None else chord.root
-                    weights = np.where(candidates % 12 == target, weights * 6.0, weights)
                 probs = (1 - FLOOR) * weights / weights.sum() + FLOOR / 128
                 totals.add_pitch(part, -math.log(probs[note.pitch]))
                 history = (history + [(note.pitch - chord.root) % 12])[-2:]

@@ -61,6 +61,26 @@ class ChordTrack:
         return span.start_beats + span.duration_beats
 
 
+
+def pitch_weights(table: MarkovTable, part: str, chord: Chord, history: list[int], previous_pitch: int | None,
+                  candidates: np.ndarray, first_in_chord: bool) -> np.ndarray:
+    """Unnormalised probabilities of ``candidates`` as the next note of a monophonic ``part``: the
+    chain given the chord and the last two pitch classes, times register, melodic motion, the part's
+    weight on non-chord tones and, for the bass, a pull to the chord's bass note when the chord changes.
+    The sampler draws from them; ``models.evaluate`` scores held-out notes with them."""
+    chain_part = "keys" if part == "pad" else part
+    weights = table.pitch_class_weights(chain_part, chord, history)[(candidates - chord.root) % 12]
+    weights = weights * (table.register[chain_part][candidates] + 1e-4) ** 0.5
+    if previous_pitch is not None:
+        weights = weights * table.motion[chain_part][np.clip(candidates - previous_pitch, -24, 24) + 24]
+    in_chord = np.isin(candidates % 12, list(chord.pitch_classes))
+    if NON_CHORD_WEIGHT[part] < 1.0 and in_chord.any():
+        weights = np.where(in_chord, weights, weights * NON_CHORD_WEIGHT[part])
+    if part == "bass" and first_in_chord:
+        target = chord.bass if chord.bass is not None else chord.root
+        weights = np.where(candidates % 12 == target, weights * 6.0, weights)
+    return weights
+
 class PartWriter:
     """Generates one part against a chord track; holds that part's Markov state."""
 
@@ -145,19 +165,10 @@ class PartWriter:
         return [self._single(chord, low, high, first)]
 
     def _single(self, chord: Chord, low: int, high: int, first_in_chord: bool) -> int:
-        table, state, part = self.table, self.state, self.part
-        chain_part = "keys" if part == "pad" else part
+        state = self.state
         candidates = np.arange(low, high + 1)
-        weights = table.pitch_class_weights(chain_part, chord, state.history)[(candidates - chord.root) % 12]
-        weights = weights * (table.register[chain_part][candidates] + 1e-4) ** 0.5
-        if state.previous_pitch is not None:
-            weights = weights * table.motion[chain_part][np.clip(candidates - state.previous_pitch, -24, 24) + 24]
-        in_chord = np.isin(candidates % 12, list(chord.pitch_classes))
-        if NON_CHORD_WEIGHT[part] < 1.0 and in_chord.any():
-            weights = np.where(in_chord, weights, weights * NON_CHORD_WEIGHT[part])
-        if part == "bass" and first_in_chord:
-            target = chord.bass if chord.bass is not None else chord.root
-            weights = np.where(candidates % 12 == target, weights * 6.0, weights)
+        weights = pitch_weights(self.table, self.part, chord, state.history, state.previous_pitch, candidates,
+                                first_in_chord)
         pitch = int(candidates[sample_index(weights + 1e-12, self.rng, self.sampling)])
         state.history = (state.history + [(pitch - chord.root) % 12])[-2:]
         state.previous_pitch = pitch

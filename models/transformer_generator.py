@@ -20,8 +20,8 @@ from models.api import (
     check_request,
 )
 from models.checkpoint import load_model
-from models.corpora import source_styles
 from models.chords import chord_at, parse_key, parse_progression, recognise_chords
+from models.corpora import source_styles
 from models.decoding import Plan, SamplingSettings, run_plans
 from models.sampling import Section
 from models.tokenizer import (

@@ -50,7 +50,7 @@ def raise_priority() -> bool:
 
 
 def shorten_gil_switching(seconds: float = GIL_SWITCH_SECONDS) -> None:
-    """Make other Python threads hand the GIL to the scheduler within ``seconds`` (default 5 ms).
+    """Make other Python threads hand the GIL to the scheduler within ``seconds`` (Python's default: 5 ms).
 
     Process-wide: called once by the daemon when MIDI output is on, and by bench/bench_midi.py.
     """

@@ -86,9 +86,10 @@ class MidiService:
             from bridge.midi.ports import HINTS, RtMidiFactory, choose_backend
 
             setting = self.settings.midi_backend
-            # a named system is tried directly (probing every system is slow); auto probes in order
-            api, why = (None, "midi_backend = none") if setting == "none" else (
-                (setting, "") if setting != "auto" else choose_backend(setting))
+            if setting in ("auto", "none"):
+                api, why = choose_backend(setting)  # auto probes every system in order
+            else:
+                api, why = setting, ""  # a named system is tried directly: probing them all is slow
             if api is None:
                 self.state, self.reason = "off", why
                 log.warning("MIDI is off: %s. OSC works without it; see docs/midi.md", why)

@@ -125,12 +125,16 @@ def _fit(audio: np.ndarray, frames: int) -> np.ndarray:
     return out
 
 
-def _render_task(song_path: str, index: int, preset: RenderPreset, soundfont: str) -> tuple[np.ndarray, str]:
-    """Pool entry point: parse the file again (cheap) rather than pickling notes; render one part."""
-    song = read_song(song_path)
+def _render_song_part(song: Song, index: int, preset: RenderPreset, soundfont: str,
+                      song_path: str) -> tuple[np.ndarray, str]:
     part = song.parts[index]
     return render_part(part, preset.part(part.name), preset, soundfont, song_frames(song, preset),
                        f"[render.parts.{part.name}] of {preset.source} (part {part.name} of {song_path})")
+
+
+def _render_task(song_path: str, index: int, preset: RenderPreset, soundfont: str) -> tuple[np.ndarray, str]:
+    """Pool entry point: parse the file again (cheap) rather than pickling notes; render one part."""
+    return _render_song_part(read_song(song_path), index, preset, soundfont, song_path)
 
 
 def mix_and_write(song: Song, source: Path, stems: dict[str, np.ndarray], preset: RenderPreset, out_dir: Path,
@@ -229,7 +233,7 @@ def _render_song(path: Path, song: Song, preset: RenderPreset, out_dir: Path, so
     """Every part of one file in this process, then the mix and the files."""
     stems, instruments = {}, {}
     for index, part in enumerate(song.parts):
-        stems[part.name], instruments[part.name] = _render_task(str(path), index, preset, soundfont)
+        stems[part.name], instruments[part.name] = _render_song_part(song, index, preset, soundfont, str(path))
         on_part()
     return mix_and_write(song, Path(path), stems, preset, out_dir, prefix, instruments)
 

@@ -39,26 +39,45 @@ def nll_table(data: str, limit: int = 0) -> dict[str, dict[str, float]]:
     for name in ("transformer", "lstm"):
         generator = load_generator(name, "cpu")
         table[name] = model_nll(generator.model, cache).summary()
+    table["transformer, int8"] = model_nll(int8_copy(load_generator("transformer", "cpu").model), cache).summary()
     table["markov"] = markov_pitch_nll(load_generator("markov").table, pieces).summary()
     return table
 
 
-def latency(runs: int) -> tuple[list[float], list[float]]:
-    """Wall-clock and process CPU seconds of an 8-bar, 3-part accompaniment, per run."""
+def int8_copy(model: torch.nn.Module) -> torch.nn.Module:
+    """The model with its block weights replaced by what the int8 decoder multiplies with (for the NLL)."""
+    from models.numpy_decoder import quantize_int8
+
+    with torch.no_grad():
+        for block in model.blocks:
+            for layer in (block.attn.qkv, block.attn.proj, block.fc, block.out):
+                values, scale = quantize_int8(layer.weight)
+                layer.weight.copy_(values.float() * scale.float()[:, None])
+    return model
+
+
+def latency(runs: int) -> dict[str, tuple[list[float], list[float]]]:
+    """Wall-clock and process CPU seconds of an 8-bar, 3-part accompaniment, per run, with int8 and
+    float32 weights (the runs alternate, so both see the same machine load)."""
     generator = load_generator("transformer", "cpu")
     request = Request(chords=PROGRESSION, bars=8, parts=("bass", "keys", "pad"))
-    generator.generate(request.replace(seed=0))  # warm-up
-    wall, cpu = [], []
+    results: dict[str, tuple[list[float], list[float]]] = {"int8": ([], []), "float32": ([], [])}
+    for int8 in (True, False):
+        generator.int8 = int8
+        generator.generate(request.replace(seed=0))  # warm-up
     for seed in range(runs):
-        began, began_cpu = time.perf_counter(), time.process_time()
-        generator.generate(request.replace(seed=seed + 1))
-        wall.append(time.perf_counter() - began)
-        cpu.append(time.process_time() - began_cpu)
-    return wall, cpu
+        for label in results:
+            generator.int8 = label == "int8"
+            began, began_cpu = time.perf_counter(), time.process_time()
+            generator.generate(request.replace(seed=seed + 1))
+            results[label][0].append(time.perf_counter() - began)
+            results[label][1].append(time.process_time() - began_cpu)
+    return results
 
 
-def decode_speed(bars: int = 8, repeats: int = 3) -> tuple[float, float, int]:
-    """(our tokens/s, GPT-2 generate() tokens/s, tokens per run): same sizes and token counts, batch 1."""
+def decode_speed(bars: int = 8, repeats: int = 3) -> tuple[float, float, float, int]:
+    """(our tokens/s with int8 weights, with float32 weights, GPT-2 generate() tokens/s, tokens per run):
+    same sizes and token counts, batch 1."""
     from transformers import GPT2Config, GPT2LMHeadModel
 
     from models.decoding import SamplingSettings, run_plans
@@ -75,18 +94,19 @@ def decode_speed(bars: int = 8, repeats: int = 3) -> tuple[float, float, int]:
                                       n_layer=config.n_layer, n_head=config.n_head, resid_pdrop=0.0, embd_pdrop=0.0,
                                       attn_pdrop=0.0, bos_token_id=BOS, eos_token_id=2, pad_token_id=0)).eval()
     prompt = torch.tensor([[BOS, STYLE0]])
-    ours, theirs = [], []
-    for seed in range(repeats):  # interleaved, so both see the same machine load
-        began = time.perf_counter()
-        tokens = run_plans(generator.model, [plan], SamplingSettings(1.0, 0, 0.95), seed)[0]
-        ours.append((len(tokens) - 2) / (time.perf_counter() - began))
+    ours, ours_float, theirs = [], [], []
+    for seed in range(repeats):  # interleaved, so all see the same machine load
+        for int8, rates in ((True, ours), (False, ours_float)):
+            began = time.perf_counter()
+            tokens = run_plans(generator.model, [plan], SamplingSettings(1.0, 0, 0.95), seed, int8=int8)[0]
+            rates.append((len(tokens) - 2) / (time.perf_counter() - began))
         new_tokens = min(len(tokens) - 2, config.n_ctx - 2)  # GPT-2's learned positions stop at n_ctx
         began = time.perf_counter()
         with torch.inference_mode():
             out = gpt2.generate(prompt, attention_mask=torch.ones_like(prompt), max_new_tokens=new_tokens,
                                 min_new_tokens=new_tokens, do_sample=True, top_p=0.95, use_cache=True)
         theirs.append((out.shape[1] - 2) / (time.perf_counter() - began))
-    return statistics.median(ours), statistics.median(theirs), new_tokens
+    return statistics.median(ours), statistics.median(ours_float), statistics.median(theirs), new_tokens
 
 
 def main() -> None:
@@ -107,6 +127,8 @@ def main() -> None:
         print(f"  {name:12s} {row['pitch_nll_per_note']:15.3f} {row['nll_per_note']:14.3f}")
     ratio = table["transformer"]["pitch_nll_per_note"] / table["markov"]["pitch_nll_per_note"]
     print(f"  transformer / markov pitch NLL: {ratio:.2f}x (target <= 0.75)")
+    print(f"  int8 / float32 weights, pitch NLL: "
+          f"{table['transformer, int8']['pitch_nll_per_note'] / table['transformer']['pitch_nll_per_note']:.4f}x")
     print(f"  transformer / lstm   pitch NLL: "
           f"{table['transformer']['pitch_nll_per_note'] / table['lstm']['pitch_nll_per_note']:.2f}x, full NLL: "
           f"{table['transformer']['nll_per_note'] / table['lstm']['nll_per_note']:.2f}x")
@@ -124,18 +146,20 @@ def main() -> None:
 
     import os
 
-    times, cpu = latency(args.runs)
-    p50 = statistics.median(times)
-    print(f"8-bar 3-part accompaniment: p50 {p50 * 1000:.0f} ms wall ({p50 / 0.3:.2f}x the 300 ms target), "
-          f"p50 {statistics.median(cpu) * 1000:.0f} ms of process CPU time, max {max(times) * 1000:.0f} ms, "
-          f"{len(times)} runs on {torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.1f}")
+    for label, (times, cpu) in latency(args.runs).items():
+        p50 = statistics.median(times)
+        print(f"8-bar 3-part accompaniment, {label} weights: p50 {p50 * 1000:.0f} ms wall ({p50 / 0.3:.2f}x the "
+              f"300 ms target), p50 {statistics.median(cpu) * 1000:.0f} ms of process CPU time, max "
+              f"{max(times) * 1000:.0f} ms, {len(times)} runs on {torch.get_num_threads()} threads, load average "
+              f"{os.getloadavg()[0]:.1f}")
     try:
-        ours, theirs, count = decode_speed()
+        ours, ours_float, theirs, count = decode_speed()
     except ImportError:
         print("decode speed: install the bench extra (pip install -e '.[bench]') to compare with GPT-2 generate()")
         return
-    print(f"decode, {count} new tokens: {ours:.0f} tokens/s (grammar-constrained, KV cache) vs Hugging Face GPT-2 "
-          f"of the same size generate() {theirs:.0f} tokens/s: {ours / theirs:.2f}x (target >= 1.5x)")
+    print(f"decode, {count} new tokens: {ours:.0f} tokens/s with int8 weights, {ours_float:.0f} with float32 "
+          f"(grammar-constrained, KV cache) vs Hugging Face GPT-2 of the same size, float32, generate() "
+          f"{theirs:.0f} tokens/s: {ours / theirs:.2f}x int8, {ours_float / theirs:.2f}x float32 (target >= 1.5x)")
 
 
 if __name__ == "__main__":

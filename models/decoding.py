@@ -107,8 +107,10 @@ def _rebuild(model: nn.Module, rows: list[_Row], keep: int) -> tuple[object, tor
 
 @torch.inference_mode()
 def run_plans(model: nn.Module, plans: Sequence[Plan], settings: SamplingSettings, seed: int,
-              on_bar: Callable[[int], None] | None = None) -> list[list[int]]:
+              on_bar: Callable[[int], None] | None = None, int8: bool = True) -> list[list[int]]:
     """Decode every plan (one batch); returns each row's full token list.
+
+    ``int8``: one sequence on the CPU decodes with int8 weights (``NumpyDecoder``); False keeps float32.
 
     ``on_bar(bars)`` is called whenever the slowest row has finished another bar; what it raises propagates.
     """
@@ -117,7 +119,7 @@ def run_plans(model: nn.Module, plans: Sequence[Plan], settings: SamplingSetting
     device = model.embed.weight.device  # type: ignore[union-attr]
     n_ctx = getattr(model.config, "n_ctx", 1 << 30) if model.config.kind == "transformer" else 1 << 30  # type: ignore[union-attr]
     # one sequence on the CPU: NumPy's per-operation cost is a fraction of torch's (models/numpy_decoder.py)
-    fast = NumpyDecoder(model) if len(rows) == 1 and NumpyDecoder.supports(model) else None
+    fast = NumpyDecoder(model, int8=int8) if len(rows) == 1 and NumpyDecoder.supports(model) else None
     # the NumPy decoder holds its own KV cache: either way ``cache.length`` is the tokens fed so far
     cache = fast if fast is not None else model.new_cache(len(rows))  # type: ignore[operator]
     logits: np.ndarray | None = None

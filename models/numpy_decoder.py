@@ -7,11 +7,18 @@ computes (the same weights, shared with the torch model without a copy; float32 
 logits agree to about 1e-5, checked by tests/models/test_numpy_decoder.py), about four times
 faster per token. Batches of variations keep using torch, whose per-call cost is shared by the
 rows.
+
+With ``int8=True`` the four weight matrices of every block are stored as int8 with one scale per
+output channel and multiplied by torch's weight-only int8 kernel (bf16 activations, the precision
+the model was trained in with autocast). Decoding one token reads every weight once, so a quarter
+of the bytes is most of the gain: about 25 % less time per token here, for logits within a few
+hundredths of the float32 ones (the held-out NLL moves by well under 1 %; see docs/models.md).
 """
 
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,6 +26,35 @@ import torch
 
 LN_EPS = 1e-5  # nn.LayerNorm's default, as the model uses
 _GELU_C = math.sqrt(2.0 / math.pi)
+_INT8_MM = getattr(torch.ops.aten, "_weight_int8pack_mm", None)  # torch >= 2.3 on the CPU
+_INT8_WEIGHTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its quantized blocks
+
+
+def int8_available() -> bool:
+    """True when this torch has the weight-only int8 matrix product the int8 decoder uses."""
+    return _INT8_MM is not None
+
+
+def quantize_int8(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """An (out, in) float weight as int8 with a bf16 scale per output row (symmetric, round to nearest)."""
+    scale = weight.detach().float().abs().amax(dim=1).clamp_min(1e-12) / 127.0
+    values = torch.round(weight.detach().float() / scale[:, None]).clamp(-127, 127).to(torch.int8)
+    return values.contiguous(), scale.to(torch.bfloat16).contiguous()
+
+
+def _int8_blocks(model: torch.nn.Module) -> list[tuple[tuple[torch.Tensor, torch.Tensor], ...]]:
+    """(qkv, proj, fc, out) quantized once per loaded model and kept as long as the model lives."""
+    blocks = _INT8_WEIGHTS.get(model)
+    if blocks is None:
+        blocks = [tuple(quantize_int8(w) for w in (b.attn.qkv.weight, b.attn.proj.weight, b.fc.weight,
+                                                  b.out.weight)) for b in model.blocks]
+        _INT8_WEIGHTS[model] = blocks
+    return blocks
+
+
+def _int8_product(x: np.ndarray, weight: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """``x`` (T, in) float32 times a quantized weight, as bf16 (T, out)."""
+    return _INT8_MM(torch.from_numpy(x).to(torch.bfloat16), *weight)
 
 
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, average: np.ndarray) -> np.ndarray:
@@ -36,7 +72,7 @@ def _gelu_tanh(x: np.ndarray) -> np.ndarray:
 class NumpyDecoder:
     """One sequence's decoding state: weights as NumPy views of the torch model, and a KV cache."""
 
-    def __init__(self, model: torch.nn.Module) -> None:
+    def __init__(self, model: torch.nn.Module, int8: bool = False) -> None:
         config = model.config
         if not self.supports(model):
             raise ValueError("NumpyDecoder runs a float32 transformer on the CPU in eval mode")
@@ -60,6 +96,8 @@ class NumpyDecoder:
         self.keys = np.zeros(shape, dtype=np.float32)
         self.values = np.zeros(shape, dtype=np.float32)
         self.length = 0
+        self.int8 = int8 and int8_available()
+        self.quantized = _int8_blocks(model) if self.int8 else []
 
     @staticmethod
     def supports(model: torch.nn.Module) -> bool:
@@ -94,7 +132,12 @@ class NumpyDecoder:
             causal = np.triu(np.full((count, end), -np.inf, dtype=np.float32), k=start + 1)
         x = self.embed[np.asarray(tokens)]  # (T, C)
         for layer, (ln1_w, ln1_b, qkv_w, proj_w, ln2_w, ln2_b, fc_w, out_w) in enumerate(self.layers):
-            qkv = (_layer_norm(x, ln1_w, ln1_b, average) @ qkv_w).reshape(count, 3, H, D)
+            if self.int8:
+                q_qkv, q_proj, q_fc, q_out = self.quantized[layer]
+                qkv = _int8_product(_layer_norm(x, ln1_w, ln1_b, average), q_qkv).float().numpy()
+                qkv = qkv.reshape(count, 3, H, D)
+            else:
+                qkv = (_layer_norm(x, ln1_w, ln1_b, average) @ qkv_w).reshape(count, 3, H, D)
             qk = self._rotate(qkv[:, :2], cos, sin)  # queries and keys rotated together: (T, 2, H, D)
             q = qk[:, 0].transpose(1, 0, 2)  # (H, T, D)
             self.keys[layer, :, start:end] = qk[:, 1].transpose(1, 0, 2)
@@ -106,6 +149,12 @@ class NumpyDecoder:
             weights = np.exp(scores)
             weights /= weights.sum(axis=-1, keepdims=True)
             attended = (weights @ self.values[layer, :, :end]).transpose(1, 0, 2).reshape(count, H * D)
+            if self.int8:
+                x = x + _int8_product(np.ascontiguousarray(attended), q_proj).float().numpy()
+                hidden = torch.nn.functional.gelu(_int8_product(_layer_norm(x, ln2_w, ln2_b, average), q_fc),
+                                                  approximate="tanh")
+                x = x + _INT8_MM(hidden, *q_out).float().numpy()
+                continue
             x = x + attended @ proj_w
             x = x + _gelu_tanh(_layer_norm(x, ln2_w, ln2_b, average) @ fc_w) @ out_w
         self.length = end

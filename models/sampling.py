@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -152,29 +152,37 @@ def _rhythm_mask(state: State, mask: np.ndarray, lo: int, hi: int) -> np.ndarray
     return mask
 
 
+def _moved(state: State, **changes: object) -> State:
+    """``dataclasses.replace`` for the decoding loop: the frozen State copied without running its
+    ``__init__`` (a few µs per sampled token less)."""
+    new = object.__new__(State)
+    new.__dict__.update(state.__dict__, **changes)
+    return new
+
+
 def advance(state: State, token: int) -> State:
     """The state after ``token`` (which ``legal_tokens`` allowed)."""
     if state.is_chord:
         if POS0 <= token < POS0 + 72:
-            return replace(state, stage="pos", pos=token - POS0)
+            return _moved(state, stage="pos", pos=token - POS0)
         if ROOT0 <= token < ROOT0 + 12:
-            return replace(state, stage="root")
+            return _moved(state, stage="root")
         if QUAL0 <= token < QUAL0 + len(CHORD_QUALITIES):
-            return replace(state, stage="qual")
-        return replace(state, stage="done")  # CHORD_N or BASS
+            return _moved(state, stage="qual")
+        return _moved(state, stage="done")  # CHORD_N or BASS
     if DENS0 <= token < DENS0 + len(DENSITY_EDGES):
-        return replace(state, stage="dens", density=token - DENS0)
+        return _moved(state, stage="dens", density=token - DENS0)
     if VEL0 <= token < VEL0 + VELOCITY_LEVELS:
-        return replace(state, stage="body")
+        return _moved(state, stage="body")
     if POS0 <= token < POS0 + 72:
         event = state.event + (state.stage == "pitch" and state.section.rhythm is not None)
-        return replace(state, stage="pos", pos=token - POS0, dur=-1, pitch=-1, at_pos=0, onsets=state.onsets + 1,
+        return _moved(state, stage="pos", pos=token - POS0, dur=-1, pitch=-1, at_pos=0, onsets=state.onsets + 1,
                        event=event)
     if DUR0 <= token < DUR0 + len(DURATIONS):
-        return replace(state, stage="dur", dur=token - DUR0, pitch=-1)
+        return _moved(state, stage="dur", dur=token - DUR0, pitch=-1)
     if PITCH0 <= token < PITCH0 + 128:
-        return replace(state, stage="pitch", pitch=token - PITCH0, at_pos=state.at_pos + 1)
-    return replace(state, stage="done")
+        return _moved(state, stage="pitch", pitch=token - PITCH0, at_pos=state.at_pos + 1)
+    return _moved(state, stage="done")
 
 
 # How much less likely a pitch outside the sounding chord is made, per part (1.0: untouched).
@@ -229,7 +237,16 @@ def sample_token(logits: np.ndarray, mask: np.ndarray, rng: np.random.Generator,
     legal = np.flatnonzero(mask)
     if len(legal) == 1:
         return int(legal[0])
-    filtered = filter_logits(logits, mask, temperature, top_k, top_p)
-    probs = np.exp(filtered - filtered.max())
-    cumulative = np.cumsum(probs)
-    return int(min(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"), V - 1))
+    # what ``filter_logits`` keeps, computed on the legal tokens only: the same draw as over the whole
+    # vocabulary (the excluded tokens add exact zeros to the cumulative sum), in a fraction of the time
+    values = logits[legal].astype(np.float64) / max(temperature, 1e-6)
+    order = np.argsort(-values, kind="stable")
+    keep = len(order) if top_k <= 0 else min(top_k, len(order))
+    if top_p < 1.0:
+        probs = np.exp(values[order] - values[order[0]])
+        cumulative = np.cumsum(probs) / probs.sum()
+        keep = min(keep, int(np.searchsorted(cumulative, top_p)) + 1)
+    kept = np.sort(order[:keep]) if keep < len(order) else np.arange(len(order))
+    cumulative = np.cumsum(np.exp(values[kept] - values[order[0]]))
+    index = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+    return int(legal[kept[min(index, len(kept) - 1)]])

@@ -139,6 +139,7 @@ class TransformerGenerator:
         self.harmony = harmony  # strength of the chord-tone bias for given chords (0: the raw network)
         # the styles its training data had (None: not known, every style is allowed)
         self.trained_styles = trained_styles
+        self.int8 = True  # one sequence on the CPU decodes with int8 weights (models/numpy_decoder.py)
 
     @classmethod
     def load(cls, path: str | Path, device: str = "auto", name: str = "") -> TransformerGenerator:
@@ -172,7 +173,7 @@ class TransformerGenerator:
             if progress is not None:
                 progress(min(done / (len(bars) + 1), 0.99))
 
-        rows = run_plans(self.model, [plan] * request.variations, settings, seed, on_bar)
+        rows = run_plans(self.model, [plan] * request.variations, settings, seed, on_bar, self.int8)
         results = []
         for index, tokens in enumerate(rows):
             result = finish(decode(tokens))

@@ -1,4 +1,4 @@
-"""Render MIDI files to stems and a mix: one part per task across a process pool, then mix and write."""
+"""Render MIDI files to stems and a mix: parts across threads (or files across processes), then mix and write."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,7 +193,9 @@ def render_files(
     prefixes: Sequence[str] | None = None,
     scratch_dir: str | None = None,
 ) -> list[RenderedSong]:
-    """Render every file; parts of all files share one pool of ``jobs`` processes (0: one per core).
+    """Render every file with ``jobs`` workers (0: one per core): a file per process when there are at
+    least as many files as workers, else every part on a thread of this process (parts on processes
+    when an external plugin is involved).
 
     ``scratch_dir`` holds the parts' audio while they are mixed (default: /dev/shm or the temporary
     folder); the daemon passes a folder it removes even when it has to kill the render.
@@ -211,6 +213,8 @@ def render_files(
     started = time.perf_counter()
     if jobs == 1:
         results = _render_serial(paths, songs, preset, out_dir, soundfont, progress, prefixes)
+    elif len(songs) < jobs and not _uses_plugins(songs, preset):
+        results = _render_threaded(paths, songs, preset, out_dir, soundfont, progress, prefixes, jobs)
     else:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
@@ -236,6 +240,49 @@ def _render_song(path: Path, song: Song, preset: RenderPreset, out_dir: Path, so
         stems[part.name], instruments[part.name] = _render_song_part(song, index, preset, soundfont, str(path))
         on_part()
     return mix_and_write(song, Path(path), stems, preset, out_dir, prefix, instruments)
+
+
+def _uses_plugins(songs: Sequence[Song], preset: RenderPreset) -> bool:
+    """True when a part's instrument or any effect is an external plugin: those render in processes
+    (a plugin may not be safe to run beside itself in threads, and a crash must stay in its process)."""
+    if any(effect.plugin for effect in preset.master):
+        return True
+    for song in songs:
+        for part in song.parts:
+            spec = preset.part(part.name)
+            if spec.instrument == "plugin" or any(effect.plugin for effect in spec.effects):
+                return True
+    return False
+
+
+def _render_threaded(paths, songs, preset, out_dir, soundfont, progress, prefixes, jobs: int) -> list[RenderedSong]:
+    """Fewer files than processes: every part of every file on a pool of threads in this process.
+
+    FluidSynth, pedalboard's effects and NumPy's large array operations run without the GIL, so
+    parts render side by side with no process start-up and no audio copied between processes;
+    each part still gets its own synthesizer, so the stems are the bytes a serial render writes.
+    """
+    total, done = sum(len(s.parts) for s in songs), 0
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="continuo-render") as pool:
+        futures = {pool.submit(_render_song_part, song, index, preset, soundfont, str(path)): (number, index)
+                   for number, (path, song) in enumerate(zip(paths, songs)) for index in range(len(song.parts))}
+        rendered: dict[tuple[int, int], tuple[np.ndarray, str]] = {}
+        try:
+            for future in as_completed(futures):
+                rendered[futures[future]] = future.result()
+                done += 1
+                if progress:
+                    progress(done, total)
+        finally:
+            for pending in futures:
+                pending.cancel()
+    results = []
+    for number, (path, song) in enumerate(zip(paths, songs)):
+        stems = {part.name: rendered[number, index][0] for index, part in enumerate(song.parts)}
+        instruments = {part.name: rendered[number, index][1] for index, part in enumerate(song.parts)}
+        results.append(mix_and_write(song, Path(path), stems, preset, out_dir, prefixes[number] if prefixes else "",
+                                     instruments))
+    return results
 
 
 def _render_task_into(song_path: str, index: int, preset: RenderPreset, soundfont: str, scratch: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,9 @@ import pytest
 from bridge.cli import main
 from bridge.errors import SoundfontError
 from bridge.render.audio import measure_lufs, read_audio
-from bridge.render.presets import load_preset, parse_render, with_instrument
+from bridge.render import stems
+from bridge.render.presets import EffectSpec, load_preset, parse_render, with_instrument
+from bridge.render.song import Part, Song
 from bridge.render.soundfont import find_soundfont
 from bridge.render.stems import render_files
 from tests.bridge.render_fakes import write_song
@@ -114,13 +117,29 @@ def test_batch_folder_in_parallel_from_the_cli(tmp_path: Path, capsys) -> None:
 
 
 @pytest.mark.slow
-def test_parts_in_parallel_give_the_same_bytes_as_one_process(tmp_path: Path) -> None:
+def test_parts_in_parallel_give_the_same_bytes_as_one_process(tmp_path: Path, monkeypatch) -> None:
     midi = write_song(tmp_path / "tune.mid", ("keys", "bass", "drums"))
     preset = load_preset("default")
     [one] = render_files([midi], preset, tmp_path / "one", jobs=1)
-    [two] = render_files([midi], preset, tmp_path / "two", jobs=2)  # one part per task
-    for a, b in zip([one.mix, *one.stems.values()], [two.mix, *two.stems.values()]):
-        assert a.read_bytes() == b.read_bytes(), a.name
+    [threads] = render_files([midi], preset, tmp_path / "threads", jobs=2)  # parts on threads
+    monkeypatch.setattr(stems, "_uses_plugins", lambda songs, preset: True)
+    [processes] = render_files([midi], preset, tmp_path / "processes", jobs=2)  # a part per process, as with plugins
+    for other in (threads, processes):
+        for a, b in zip([one.mix, *one.stems.values()], [other.mix, *other.stems.values()]):
+            assert a.read_bytes() == b.read_bytes(), (a.name, b)
+
+
+def test_external_plugins_keep_parts_in_processes() -> None:
+    song = Song("tune", (Part("keys", 0, False, np.zeros((0, 4))), Part("bass", 33, False, np.zeros((0, 4)))), 1.0)
+    preset = load_preset("default")
+    assert not stems._uses_plugins([song], preset)
+    plugin_effect = EffectSpec(plugin="/plugins/Shimmer.vst3")
+    with_effect = replace(preset, parts={**preset.parts, "bass": replace(preset.part("bass"), effects=(plugin_effect,))})
+    assert stems._uses_plugins([song], with_effect)
+    assert stems._uses_plugins([song], replace(preset, master=(plugin_effect,)))
+    synth = replace(preset, parts={**preset.parts, "keys": replace(preset.part("keys"), instrument="plugin",
+                                                                    plugin="/plugins/Piano.vst3")})
+    assert stems._uses_plugins([song], synth)
 
 
 def test_cli_errors_name_the_fix(tmp_path: Path, capsys) -> None:

@@ -8,7 +8,7 @@ import torch
 
 from models import decoding
 from models.decoding import SamplingSettings, run_plans
-from models.numpy_decoder import NumpyDecoder
+from models.numpy_decoder import NumpyDecoder, int8_available, quantize_int8
 from models.sampling import Section
 from models.tokenizer import BAR, BOS, METER0, STYLE0, TRACKS, TTRACK0, VOCAB
 from models.transformer import ModelConfig, build_model
@@ -53,8 +53,33 @@ def test_one_sequence_decodes_the_same_tokens_either_way(model, monkeypatch) -> 
         plan += [BAR, METER0, TTRACK0 + TRACKS.index("keys"), Section("keys", 48, BAR, density=3)]
     plan.append(BAR)
     settings = SamplingSettings(1.0, 0, 0.95)
-    fast = run_plans(model, [plan], settings, seed=7)[0]
+    fast = run_plans(model, [plan], settings, seed=7, int8=False)[0]
     monkeypatch.setattr(decoding.NumpyDecoder, "supports", staticmethod(lambda m: False))
     slow = run_plans(model, [plan], settings, seed=7)[0]
     assert len(fast) > TINY.n_ctx  # the restart was exercised
     assert fast == slow
+
+
+def test_int8_weights_stay_within_half_a_step_of_the_float_ones() -> None:
+    weight = torch.randn(96, 40) * torch.linspace(0.01, 3.0, 96)[:, None]  # rows of very different scales
+    values, scale = quantize_int8(weight)
+    assert values.dtype == torch.int8 and values.shape == weight.shape and scale.shape == (96,)
+    restored = values.float() * scale.float()[:, None]
+    step = scale.float()[:, None]
+    assert bool(((restored - weight).abs() <= 0.5 * step + 0.01 * weight.abs()).all())  # bf16 scale: 0.4 % more
+
+
+@pytest.mark.skipif(not int8_available(), reason="this torch has no weight-only int8 product")
+@torch.inference_mode()
+def test_the_int8_decoder_gives_nearly_the_float_logits_and_the_same_tokens_each_time(model) -> None:
+    tokens = np.random.default_rng(2).integers(3, len(VOCAB), 40).tolist()
+    exact, quantized = NumpyDecoder(model), NumpyDecoder(model, int8=True)
+    assert quantized.int8
+    for chunk in (tokens[:10], *[[t] for t in tokens[10:]]):
+        reference, approximate = exact.forward(chunk), quantized.forward(chunk)
+        assert np.abs(approximate - reference).max() < 0.05 * max(1.0, np.abs(reference).max())
+        probabilities = np.exp(reference - reference.max())
+        assert probabilities[int(np.argmax(approximate))] > 0.5 * probabilities.max()  # same choice, or a near tie
+    plan: list = [BOS, STYLE0, BAR, METER0, TTRACK0 + TRACKS.index("keys"), Section("keys", 48, BAR, density=3), BAR]
+    settings = SamplingSettings(1.0, 0, 0.95)
+    assert run_plans(model, [plan], settings, seed=3) == run_plans(model, [plan], settings, seed=3)

@@ -8,6 +8,7 @@ import pytest
 from models.sampling import (
     MAX_POLYPHONY,
     PITCH_RANGE,
+    V,
     Section,
     advance,
     filter_logits,
@@ -112,3 +113,22 @@ def test_harmony_bias_pushes_down_non_chord_tones():
     assert bias[62] == 0.0 and bias[60] == pytest.approx(np.log(HARMONY_WEIGHT["keys"]))
     assert harmony_bias(state, 0.0) is None
     assert harmony_bias(State(Section("melody", 48, BAR, chords=chords), stage="dur", pos=0)) is None
+
+
+def test_the_draw_is_the_one_over_the_whole_filtered_vocabulary():
+    """``sample_token`` works on the legal tokens only; it must draw what sampling from
+    ``filter_logits`` over every token draws, for the same random number."""
+    rng = np.random.default_rng(5)
+    for case in range(300):
+        logits = (rng.normal(size=V) * rng.uniform(0.5, 4)).astype(np.float32)
+        mask = rng.random(V) < rng.uniform(0.02, 0.6)
+        mask[rng.integers(V)] = True
+        mask[rng.integers(V)] = True
+        temperature, top_k, top_p = rng.uniform(0.3, 1.5), int(rng.choice([0, 1, 3, 20])), rng.choice([1.0, 0.9, 0.5])
+        seed = int(rng.integers(1 << 30))
+        filtered = filter_logits(logits, mask, temperature, top_k, top_p)
+        cumulative = np.cumsum(np.exp(filtered - filtered.max()))
+        expected = int(np.searchsorted(cumulative, np.random.default_rng(seed).random() * cumulative[-1], side="right"))
+        drawn = sample_token(logits, mask, np.random.default_rng(seed), temperature, top_k, top_p)
+        assert drawn == expected, case
+        assert mask[drawn] and np.isfinite(filtered[drawn])

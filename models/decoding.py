@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from models.numpy_decoder import NumpyDecoder
+from models.numpy_decoder import NumpyDecoder, torch_on_one_thread
 from models.sampling import (
     Section,
     State,
@@ -105,15 +106,23 @@ def _rebuild(model: nn.Module, rows: list[_Row], keep: int) -> tuple[object, tor
     return cache, logits
 
 
-@torch.inference_mode()
 def run_plans(model: nn.Module, plans: Sequence[Plan], settings: SamplingSettings, seed: int,
               on_bar: Callable[[int], None] | None = None, int8: bool = True) -> list[list[int]]:
     """Decode every plan (one batch); returns each row's full token list.
 
-    ``int8``: one sequence on the CPU decodes with int8 weights (``NumpyDecoder``); False keeps float32.
+    ``int8``: one sequence on the CPU decodes with int8 weights (``NumpyDecoder``, on one thread);
+    False keeps float32.
 
     ``on_bar(bars)`` is called whenever the slowest row has finished another bar; what it raises propagates.
     """
+    one_sequence = len(plans) == 1 and NumpyDecoder.supports(model)
+    with torch_on_one_thread() if one_sequence else contextlib.nullcontext():
+        return _run_plans(model, plans, settings, seed, on_bar, int8)
+
+
+@torch.inference_mode()
+def _run_plans(model: nn.Module, plans: Sequence[Plan], settings: SamplingSettings, seed: int,
+               on_bar: Callable[[int], None] | None, int8: bool) -> list[list[int]]:
     rng = np.random.default_rng(seed)
     rows = [_Row(list(p)) for p in plans]
     device = model.embed.weight.device  # type: ignore[union-attr]

@@ -17,9 +17,10 @@ hundredths of the float32 ones (the held-out NLL moves by well under 1 %; see do
 
 from __future__ import annotations
 
+import contextlib
 import math
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -50,6 +51,22 @@ def _int8_blocks(model: torch.nn.Module) -> list[tuple[tuple[torch.Tensor, torch
                                                   b.out.weight)) for b in model.blocks]
         _INT8_WEIGHTS[model] = blocks
     return blocks
+
+
+@contextlib.contextmanager
+def torch_on_one_thread() -> Iterator[None]:
+    """torch's operations on one thread inside the block. The products of one decoding step take
+    10-30 µs each: splitting them across threads gains little on an idle machine and, when another
+    program keeps a core busy (a DAW's audio engine, a training run), the threads wait for each other
+    at every product: 15x slower here with one core taken."""
+    previous = torch.get_num_threads()
+    if previous != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if previous != 1:
+            torch.set_num_threads(previous)
 
 
 def _int8_product(x: np.ndarray, weight: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:

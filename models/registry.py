@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from models.api import Generator
+from models.api import Generator, ProgressFn, Request, Result
 
 log = logging.getLogger(__name__)
 
 MODEL_NAMES = ("default", "markov", "transformer", "lstm")
-DEFAULT_MODEL = "markov"
+DEFAULT_MODEL = "transformer"  # behind StyleRouter: the Markov chain takes the styles it never learnt
 CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
 
 
@@ -52,7 +52,8 @@ def load_generator(name: str = "default", device: str = "auto") -> Generator:
         raise ValueError(f"unknown model '{name}': choose one of {', '.join(MODEL_NAMES)} "
                          "or the path of a .safetensors checkpoint")
     if name == "default":
-        name = DEFAULT_MODEL
+        primary = load_generator(DEFAULT_MODEL, device)
+        return StyleRouter(primary, lambda: load_generator("markov", "cpu"))
     if name in ("transformer", "lstm"):
         from models.checkpoint import CheckpointError
         from models.transformer_generator import TransformerGenerator
@@ -68,3 +69,36 @@ def load_generator(name: str = "default", device: str = "auto") -> Generator:
     from models.markov import MarkovGenerator
 
     return MarkovGenerator.load(default_model_path())
+
+
+class StyleRouter:
+    """The default engine: the transformer for every style its checkpoint learnt, the Markov chain for
+    the styles only the Markov chain knows (``ballad`` and ``upbeat``, which POP909's tempos give it).
+
+    Each result's ``info["model"]`` names the model that wrote it. A style neither knows is refused by
+    the transformer, whose message lists the styles it learnt.
+    """
+
+    def __init__(self, primary: Generator, load_fallback) -> None:
+        self.primary = primary
+        self._load_fallback = load_fallback
+        self._fallback: Generator | None = None
+        self.name = f"default ({primary.name}, markov for the styles it did not learn)"
+        self.device = primary.device
+
+    def model_for(self, style: str) -> str:
+        """"transformer" or "markov": which model answers a request in ``style``."""
+        from models.markov_table import STYLES as MARKOV_STYLES
+
+        learnt = getattr(self.primary, "trained_styles", None)
+        if learnt is None or style in learnt or style not in MARKOV_STYLES:
+            return self.primary.name
+        return "markov"
+
+    def generate(self, request: Request, progress: ProgressFn | None = None) -> list[Result]:
+        if self.model_for(request.style) == self.primary.name:
+            return self.primary.generate(request, progress)
+        if self._fallback is None:
+            self._fallback = self._load_fallback()
+            log.info("style %r: the Markov model answers (the %s did not learn it)", request.style, self.primary.name)
+        return self._fallback.generate(request, progress)

@@ -37,7 +37,8 @@ class Section:
     """What one target section may contain.
 
     ``rhythm``: if given, the exact (tick, duration index, note count) events to write (pitches are
-    sampled); ``density``: a forced density bucket; ``end``: the token that closes the section;
+    sampled); ``density``: a forced density bucket (else ``min_density`` is the lowest allowed);
+    ``end``: the token that closes the section;
     ``chords``: (tick, pitch classes) of the given chords in this bar, for ``harmony_bias``.
     """
 
@@ -48,6 +49,7 @@ class Section:
     velocity: int | None = None
     rhythm: tuple[tuple[int, int, int], ...] | None = None
     chords: tuple[tuple[int, frozenset[int]], ...] = ()
+    min_density: int = 0  # the lowest density bucket to allow when ``density`` is not forced (1: not empty)
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ def legal_tokens(state: State) -> np.ndarray:
         if sec.density is not None:
             mask[DENS0 + sec.density] = True
         else:
-            mask[DENS0:DENS0 + len(DENSITY_EDGES)] = True
+            mask[DENS0 + sec.min_density:DENS0 + len(DENSITY_EDGES)] = True
         return mask
     if state.stage == "dens":
         if sec.velocity is not None:

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from models.checkpoint import (
+    CheckpointError,
     read_checkpoint,
     restore_optimizer,
     restore_weights,
@@ -92,6 +93,18 @@ def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextM
         dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         return torch.autocast("cuda", dtype=dtype)
     return torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+def init_styles(path: str) -> list[str] | None:
+    """The styles the checkpoint at ``path`` learnt (None: not recorded, or the file is gone)."""
+    from models.transformer_generator import trained_styles
+
+    try:
+        checkpoint, _ = read_checkpoint(path)
+    except (OSError, CheckpointError):
+        return None
+    styles = trained_styles(checkpoint.info)
+    return None if styles is None else sorted(styles)
 
 
 def sequence_loss(model: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:
@@ -186,6 +199,8 @@ def train(cfg: TrainConfig) -> Path:
     bar = tqdm(total=cfg.steps, initial=step, disable=rank != 0, unit="step", dynamic_ncols=True, mininterval=5)
     started, tokens_seen = time.perf_counter(), 0
     info = {"train": vars(cfg) | {"sources": list(cfg.sources)}, "parameters": params}
+    if cfg.init:  # the styles the starting checkpoint learnt, so the result knows all of its styles
+        info["init_styles"] = init_styles(cfg.init)
     while step < cfg.steps:
         lr = learning_rate(step, cfg)
         for group in optimizer.param_groups:

@@ -61,12 +61,18 @@ class _Bar:
 
 
 def trained_styles(info: dict) -> frozenset[str] | None:
-    """The styles a checkpoint's training sources had, from the run settings it carries; None when
-    unknown (no settings, a source of unknown style, or a fine-tune whose base styles are not recorded)."""
+    """The styles a checkpoint's training sources had, from the run settings it carries, plus those of
+    the checkpoint a fine-tune started from; None when unknown (no settings, a source of unknown
+    style, or a fine-tune whose starting styles are not recorded)."""
     train = info.get("train") if isinstance(info, dict) else None
-    if not isinstance(train, dict) or train.get("init") or not train.get("sources"):
+    if not isinstance(train, dict) or not train.get("sources"):
         return None
     styles: set[str] = set()
+    if train.get("init"):
+        base = info.get("init_styles")
+        if not isinstance(base, list):
+            return None
+        styles.update(str(style) for style in base)
     for source in train["sources"]:
         found = source_styles(str(source))
         if found is None:
@@ -198,6 +204,7 @@ class TransformerGenerator:
     def _plan(self, style: str, bars: Sequence[_Bar]) -> Plan:
         """BOS STYLE, then per bar BAR METER, given sections, written sections; a closing BAR."""
         plan: Plan = [BOS, STYLE0 + STYLES.index(style)]
+        started: set[str] = set()  # tracks written freely so far: their first bar is never left empty
         for bar in bars:
             ticks = meter_ticks(bar.meter)
             harmony = _bar_chords(bar.controls.get("chord", ()), bar.start, ticks)
@@ -209,7 +216,9 @@ class TransformerGenerator:
                     if isinstance(content, Section):
                         plan.append(replace(content, chords=harmony))
                     elif content is None:
-                        plan.append(Section(track, ticks, end=-1, chords=harmony))
+                        plan.append(Section(track, ticks, end=-1, chords=harmony,
+                                            min_density=0 if track in started else 1))
+                        started.add(track)
                     elif track == "chord":
                         plan += encode_chords(content, bar.start, ticks)
                     else:

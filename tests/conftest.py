@@ -22,9 +22,12 @@ def free_port() -> int:
 
 
 def make_settings(tmp_path: Path, **overrides) -> Settings:
-    # MIDI off unless a test asks for it: apps must not open real ports on the developer's machine
+    # MIDI off unless a test asks for it: apps must not open real ports on the developer's machine.
+    # The Markov model unless a test asks for another: it loads and answers in milliseconds, and the
+    # daemon's behaviour under test does not depend on the model (tests/bridge/test_default_model.py
+    # runs the default one, the transformer, end to end).
     flags = {"port": 0, "reply_port": 0, "output_dir": tmp_path / "out", "log_level": "info",
-             "midi_backend": "none", **overrides}
+             "midi_backend": "none", "model": "markov", **overrides}
     return load_settings(env={}, flags=flags)
 
 

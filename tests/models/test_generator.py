@@ -112,10 +112,24 @@ def test_a_style_the_checkpoint_never_learnt_is_refused_with_the_fix(tmp_path):
     with pytest.raises(ValueError, match="style 'ballad' is not one .* learnt .*chorale, pop.*model markov"):
         generator.generate(Request(chords="C | G", parts=("bass",), style="ballad", seed=1))
     assert generator.generate(Request(chords="C | G", parts=("bass",), style="chorale", seed=1))
-    # a fine-tune's base styles are not recorded: every style stays allowed
+    # a fine-tune knows its own sources' styles and those its starting checkpoint recorded
     info["train"]["init"] = "models/checkpoints/transformer.safetensors"
-    tuned = TransformerGenerator.load(save_checkpoint(tmp_path / "tuned.safetensors", model, 10, info), "cpu")
-    assert tuned.trained_styles is None
+    tuned = TransformerGenerator.load(save_checkpoint(tmp_path / "tuned.safetensors", model, 10,
+                                                      info | {"init_styles": ["folk"]}), "cpu")
+    assert tuned.trained_styles == {"pop", "chorale", "folk"}
+    # one whose starting styles were not recorded allows every style
+    unknown = TransformerGenerator.load(save_checkpoint(tmp_path / "unknown.safetensors", model, 10, info), "cpu")
+    assert unknown.trained_styles is None
+
+
+def test_a_fine_tune_records_the_styles_of_its_starting_checkpoint(tmp_path):
+    from models.train import init_styles
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(vocab_size=len(VOCAB), n_ctx=64, n_layer=1, n_head=2, n_embd=16))
+    base = save_checkpoint(tmp_path / "base.safetensors", model, 5, {"train": {"sources": ["music21:ryansMammoth"]}})
+    assert init_styles(str(base)) == ["folk"]
+    assert init_styles(str(tmp_path / "gone.safetensors")) is None
 
 
 def test_the_shipped_transformer_knows_it_learnt_pop_only():
@@ -123,3 +137,12 @@ def test_the_shipped_transformer_knows_it_learnt_pop_only():
 
     shipped = load_generator("transformer", "cpu")
     assert shipped.trained_styles == {"pop"}
+
+
+def test_every_written_part_starts_with_notes_in_its_first_bar(generator):
+    """A part asked for is never returned empty: its first bar has at least one onset (a random
+    network writes empty bars often, so this fails without the rule)."""
+    for seed in range(8):
+        [result] = generator.generate(Request(chords="C | G", parts=("melody", "bass", "keys"), bars=2, seed=seed))
+        for part, notes in result.parts.items():
+            assert any(note.start_beats < 4.0 for note in notes), (seed, part)

@@ -20,7 +20,7 @@ PROGRESSIONS = ["Am7 | D7 | G Em | C", "C | G | Am | F", "Dm7 G7 | Cmaj7 | Bm7b5
 
 @pytest.fixture(scope="module")
 def generator():
-    return load_generator("default")
+    return load_generator("markov")
 
 
 def check_notes(result, parts):
@@ -48,6 +48,8 @@ def test_table_is_small_gzip_json_without_pickle():
 def test_registry(generator):
     assert MODEL_NAMES[0] == "default"
     assert generator.name == "markov-pop909" and generator.device == "cpu"
+    default = load_generator("default", device="cpu")
+    assert default.primary.name == "transformer" and default.model_for("ballad") == "markov"
     with pytest.raises(ValueError, match="unknown model 'gpt'.*default, markov"):
         load_generator("gpt")
     with pytest.raises(ValueError, match="CPU only"):

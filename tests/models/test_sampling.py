@@ -8,7 +8,6 @@ import pytest
 from models.sampling import (
     MAX_POLYPHONY,
     PITCH_RANGE,
-    V,
     Section,
     advance,
     filter_logits,
@@ -18,6 +17,7 @@ from models.sampling import (
 )
 from models.tokenizer import (
     BAR,
+    DENS0,
     DENSITY_EDGES,
     DURATIONS,
     PITCH0,
@@ -132,3 +132,11 @@ def test_the_draw_is_the_one_over_the_whole_filtered_vocabulary():
         drawn = sample_token(logits, mask, np.random.default_rng(seed), temperature, top_k, top_p)
         assert drawn == expected, case
         assert mask[drawn] and np.isfinite(filtered[drawn])
+
+
+def test_a_minimum_density_keeps_a_section_from_being_empty():
+    section = Section("melody", 48, BAR)
+    assert legal_tokens(start(section))[DENS0]  # a bar of rest is allowed...
+    first = Section("melody", 48, BAR, min_density=1)
+    allowed = legal_tokens(start(first))
+    assert not allowed[DENS0] and allowed[DENS0 + 1:DENS0 + len(DENSITY_EDGES)].all()  # ...but not in a first bar

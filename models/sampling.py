@@ -216,11 +216,10 @@ def _bias_table(pcs: frozenset[int], weight: float) -> np.ndarray:
     return table
 
 
-def filter_logits(logits: np.ndarray, mask: np.ndarray, temperature: float = 1.0, top_k: int = 0,
-                  top_p: float = 1.0) -> np.ndarray:
-    """Illegal tokens to -inf, then temperature, top-k and nucleus (top-p) cuts on ``logits`` (V,)."""
-    out = np.full(V, -np.inf, dtype=np.float64)
-    legal = np.flatnonzero(mask)
+def _ranked(logits: np.ndarray, legal: np.ndarray, temperature: float, top_k: int,
+            top_p: float) -> tuple[np.ndarray, np.ndarray]:
+    """(scaled values of the ``legal`` tokens, the indices into ``legal`` that survive top-k and top-p,
+    best first)."""
     values = logits[legal].astype(np.float64) / max(temperature, 1e-6)
     order = np.argsort(-values, kind="stable")
     keep = len(order) if top_k <= 0 else min(top_k, len(order))
@@ -228,27 +227,31 @@ def filter_logits(logits: np.ndarray, mask: np.ndarray, temperature: float = 1.0
         probs = np.exp(values[order] - values[order[0]])
         cumulative = np.cumsum(probs) / probs.sum()
         keep = min(keep, int(np.searchsorted(cumulative, top_p)) + 1)  # keep the token that crosses top_p
-    chosen = legal[order[:keep]]
-    out[chosen] = values[order[:keep]]
+    return values, order[:keep]
+
+
+def filter_logits(logits: np.ndarray, mask: np.ndarray, temperature: float = 1.0, top_k: int = 0,
+                  top_p: float = 1.0) -> np.ndarray:
+    """Illegal tokens to -inf, then temperature, top-k and nucleus (top-p) cuts on ``logits`` (V,)."""
+    out = np.full(V, -np.inf, dtype=np.float64)
+    legal = np.flatnonzero(mask)
+    values, kept = _ranked(logits, legal, temperature, top_k, top_p)
+    out[legal[kept]] = values[kept]
     return out
 
 
 def sample_token(logits: np.ndarray, mask: np.ndarray, rng: np.random.Generator, temperature: float = 1.0,
                  top_k: int = 0, top_p: float = 1.0) -> int:
-    """One legal token drawn with ``rng``; a mask with a single legal token is forced without drawing."""
+    """One legal token drawn with ``rng``; a mask with a single legal token is forced without drawing.
+
+    The draw is the one over the whole vocabulary filtered by ``filter_logits`` (the excluded tokens
+    add exact zeros to the cumulative sum), computed on the kept tokens only, in a fraction of the time.
+    """
     legal = np.flatnonzero(mask)
     if len(legal) == 1:
         return int(legal[0])
-    # what ``filter_logits`` keeps, computed on the legal tokens only: the same draw as over the whole
-    # vocabulary (the excluded tokens add exact zeros to the cumulative sum), in a fraction of the time
-    values = logits[legal].astype(np.float64) / max(temperature, 1e-6)
-    order = np.argsort(-values, kind="stable")
-    keep = len(order) if top_k <= 0 else min(top_k, len(order))
-    if top_p < 1.0:
-        probs = np.exp(values[order] - values[order[0]])
-        cumulative = np.cumsum(probs) / probs.sum()
-        keep = min(keep, int(np.searchsorted(cumulative, top_p)) + 1)
-    kept = np.sort(order[:keep]) if keep < len(order) else np.arange(len(order))
-    cumulative = np.cumsum(np.exp(values[kept] - values[order[0]]))
+    values, ranked = _ranked(logits, legal, temperature, top_k, top_p)
+    kept = np.sort(ranked)
+    cumulative = np.cumsum(np.exp(values[kept] - values[ranked[0]]))
     index = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
     return int(legal[kept[min(index, len(kept) - 1)]])

@@ -150,7 +150,7 @@ def main() -> None:
         p50 = statistics.median(times)
         print(f"8-bar 3-part accompaniment, {label} weights: p50 {p50 * 1000:.0f} ms wall ({p50 / 0.3:.2f}x the "
               f"300 ms target), p50 {statistics.median(cpu) * 1000:.0f} ms of process CPU time, max "
-              f"{max(times) * 1000:.0f} ms, {len(times)} runs on {torch.get_num_threads()} threads, load average "
+              f"{max(times) * 1000:.0f} ms, {len(times)} runs (decoding on one thread, {os.cpu_count()} cores), load average "
               f"{os.getloadavg()[0]:.1f}")
     try:
         ours, ours_float, theirs, count = decode_speed()

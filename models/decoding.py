@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from models.numpy_decoder import NumpyDecoder, torch_on_one_thread
+from models.numpy_decoder import NumpyDecoder, one_thread
 from models.sampling import (
     Section,
     State,
@@ -111,13 +111,13 @@ def run_plans(model: nn.Module, plans: Sequence[Plan], settings: SamplingSetting
     """Decode every plan (one batch); returns each row's full token list.
 
     ``int8``: one sequence on the CPU decodes with int8 weights (``NumpyDecoder``); False keeps float32.
-    On the CPU, torch runs on one thread meanwhile (``torch_on_one_thread``: a batch of 3 variations
+    On the CPU, torch and BLAS run on one thread meanwhile (``one_thread``: a batch of 3 variations
     took 8.7 s on two threads with the other core busy, 0.94 s on one).
 
     ``on_bar(bars)`` is called whenever the slowest row has finished another bar; what it raises propagates.
     """
     on_cpu = model.embed.weight.device.type == "cpu"  # type: ignore[union-attr]
-    with torch_on_one_thread() if on_cpu else contextlib.nullcontext():
+    with one_thread() if on_cpu else contextlib.nullcontext():
         return _run_plans(model, plans, settings, seed, on_bar, int8)
 
 

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 LN_EPS = 1e-5  # nn.LayerNorm's default, as the model uses
 _GELU_C = math.sqrt(2.0 / math.pi)
@@ -53,17 +54,29 @@ def _int8_blocks(model: torch.nn.Module) -> list[tuple[tuple[torch.Tensor, torch
     return blocks
 
 
+_BLAS: list = []  # threadpoolctl's view of the BLAS libraries NumPy loaded, made once per process
+
+
 @contextlib.contextmanager
-def torch_on_one_thread() -> Iterator[None]:
-    """torch's operations on one thread inside the block. The products of one decoding step take
-    10-30 µs each: splitting them across threads gains little on an idle machine and, when another
-    program keeps a core busy (a DAW's audio engine, a training run), the threads wait for each other
-    at every product: 15x slower here with one core taken."""
+def one_thread() -> Iterator[None]:
+    """torch and NumPy's BLAS on one thread inside the block.
+
+    The products of one decoding step take 10-30 µs each: splitting them across threads gains
+    nothing here on an idle machine, and when another program keeps a core busy (a DAW's audio
+    engine, a training run) the threads wait for each other at every product: 15x slower with one
+    core taken. On an idle machine OpenBLAS's second thread still costs about 5 % of the wall time
+    and doubles the CPU time of a request.
+    """
+    from threadpoolctl import ThreadpoolController
+
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
     previous = torch.get_num_threads()
     if previous != 1:
         torch.set_num_threads(1)
     try:
-        yield
+        with _BLAS[0].limit(limits=1, user_api="blas"):
+            yield
     finally:
         if previous != 1:
             torch.set_num_threads(previous)
@@ -107,7 +120,10 @@ class NumpyDecoder:
             for b in model.blocks
         ]
         self.ln_f = (array(model.ln_f.weight), array(model.ln_f.bias))
-        self.cos, self.sin = array(model.cos), array(model.sin)  # (n_ctx, D/2)
+        # rotary embedding as one complex product on channel pairs (0,1), (2,3)...: (n_ctx, D/2)
+        self.rotation = (array(model.cos) + 1j * array(model.sin)).astype(np.complex64)
+        self.ln_torch = [(b.ln1.weight.detach(), b.ln1.bias.detach(), b.ln2.weight.detach(), b.ln2.bias.detach())
+                         for b in model.blocks]
         self.average = np.full((config.n_embd, 1), 1.0 / config.n_embd, dtype=np.float32)
         shape = (len(self.layers), self.n_head, self.n_ctx, self.head_dim)
         self.keys = np.zeros(shape, dtype=np.float32)
@@ -126,14 +142,6 @@ class NumpyDecoder:
     def reset(self) -> None:
         self.length = 0
 
-    def _rotate(self, x: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> np.ndarray:
-        """Rotary embedding of ``x`` (T, 2, H, D) on channel pairs (0,1), (2,3)...; cos/sin (T, 1, 1, D/2)."""
-        x1, x2 = x[..., 0::2], x[..., 1::2]
-        out = np.empty_like(x)
-        out[..., 0::2] = x1 * cos - x2 * sin
-        out[..., 1::2] = x1 * sin + x2 * cos
-        return out
-
     def forward(self, tokens: Sequence[int]) -> np.ndarray:
         """Append ``tokens`` to the sequence; returns the logits ``(V,)`` after the last one."""
         count = len(tokens)
@@ -141,7 +149,7 @@ class NumpyDecoder:
         if end > self.n_ctx:
             raise ValueError(f"sequence of {end} tokens exceeds the context of {self.n_ctx}")
         H, D = self.n_head, self.head_dim
-        cos, sin = self.cos[start:end, None, None, :], self.sin[start:end, None, None, :]
+        rotation = self.rotation[start:end, None, None, :]  # (T, 1, 1, D/2)
         average = self.average
         scale = np.float32(1.0 / math.sqrt(D))
         causal = None
@@ -149,13 +157,15 @@ class NumpyDecoder:
             causal = np.triu(np.full((count, end), -np.inf, dtype=np.float32), k=start + 1)
         x = self.embed[np.asarray(tokens)]  # (T, C)
         for layer, (ln1_w, ln1_b, qkv_w, proj_w, ln2_w, ln2_b, fc_w, out_w) in enumerate(self.layers):
-            if self.int8:
+            if self.int8:  # layer norms in torch too: their result goes straight into the int8 product
                 q_qkv, q_proj, q_fc, q_out = self.quantized[layer]
-                qkv = _int8_product(_layer_norm(x, ln1_w, ln1_b, average), q_qkv).float().numpy()
-                qkv = qkv.reshape(count, 3, H, D)
+                t_ln1_w, t_ln1_b, t_ln2_w, t_ln2_b = self.ln_torch[layer]
+                normed = F.layer_norm(torch.from_numpy(x), (x.shape[-1],), t_ln1_w, t_ln1_b, LN_EPS)
+                qkv = _INT8_MM(normed.to(torch.bfloat16), *q_qkv).float().numpy().reshape(count, 3, H, D)
             else:
                 qkv = (_layer_norm(x, ln1_w, ln1_b, average) @ qkv_w).reshape(count, 3, H, D)
-            qk = self._rotate(qkv[:, :2], cos, sin)  # queries and keys rotated together: (T, 2, H, D)
+            # queries and keys rotated together: (T, 2, H, D)
+            qk = (np.ascontiguousarray(qkv[:, :2]).view(np.complex64) * rotation).view(np.float32)
             q = qk[:, 0].transpose(1, 0, 2)  # (H, T, D)
             self.keys[layer, :, start:end] = qk[:, 1].transpose(1, 0, 2)
             self.values[layer, :, start:end] = qkv[:, 2].transpose(1, 0, 2)
@@ -168,8 +178,8 @@ class NumpyDecoder:
             attended = (weights @ self.values[layer, :, :end]).transpose(1, 0, 2).reshape(count, H * D)
             if self.int8:
                 x = x + _int8_product(np.ascontiguousarray(attended), q_proj).float().numpy()
-                hidden = torch.nn.functional.gelu(_int8_product(_layer_norm(x, ln2_w, ln2_b, average), q_fc),
-                                                  approximate="tanh")
+                normed = F.layer_norm(torch.from_numpy(x), (x.shape[-1],), t_ln2_w, t_ln2_b, LN_EPS)
+                hidden = F.gelu(_INT8_MM(normed.to(torch.bfloat16), *q_fc), approximate="tanh")
                 x = x + _INT8_MM(hidden, *q_out).float().numpy()
                 continue
             x = x + attended @ proj_w

@@ -132,11 +132,11 @@ def test_a_fine_tune_records_the_styles_of_its_starting_checkpoint(tmp_path):
     assert init_styles(str(tmp_path / "gone.safetensors")) is None
 
 
-def test_the_shipped_transformer_knows_it_learnt_pop_only():
+def test_the_shipped_transformer_knows_the_styles_it_learnt():
     from models.registry import load_generator
 
     shipped = load_generator("transformer", "cpu")
-    assert shipped.trained_styles == {"pop"}
+    assert shipped.trained_styles == {"pop", "chorale", "renaissance", "classical", "folk"}
 
 
 def test_every_written_part_starts_with_notes_in_its_first_bar(generator):

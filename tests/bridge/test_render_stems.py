@@ -194,3 +194,30 @@ def test_switching_soundfonts_in_one_process_sounds_the_same(tmp_path: Path) -> 
             synth.close()
     assert np.abs(takes[0]).max() > 0.01
     assert np.array_equal(takes[0], takes[1]) and np.array_equal(takes[0], takes[2])
+
+
+@needs_soundfont
+def test_silences_are_skipped_without_changing_a_sample() -> None:
+    """A part with long rests renders the same bytes whether FluidSynth runs through the silence or not."""
+    from bridge.render.song import Part
+    from bridge.render.soundfont import SoundfontSynth
+
+    # a piano's release rings for seconds: the rests are long enough to outlast it
+    notes = np.array([[0.0, 0.5, 60, 100], [0.25, 2.0, 64, 90], [12.0, 0.3, 67, 110], [22.5, 0.1, 72, 60]])
+    part = Part("keys", 0, False, notes, controls=((11.0, 7, 90),), bends=((12.1, 1200),))
+    takes, synthesised = [], []
+    for skip in (False, True):
+        synth = SoundfontSynth(find_soundfont(), 44100)
+        synth.skip_silence = skip
+        fill, frames = synth._fill, []
+        synth._fill = lambda left, right, start, end, fill=fill, frames=frames: (frames.append(end - start),
+                                                                                fill(left, right, start, end))
+        try:
+            takes.append(synth.render(part, 44100 * 30))
+        finally:
+            synth.close()
+        synthesised.append(sum(frames))
+    assert synthesised[0] == 44100 * 30 and synthesised[1] < 44100 * 25  # the rests and the tail were skipped
+    assert np.abs(takes[0][:, 44100 * 12:44100 * 13]).max() > 0.01  # the note after the rest sounds
+    assert not takes[0][:, 44100 * 10:44100 * 11].any()  # the rest is silent
+    assert np.array_equal(takes[0], takes[1])

@@ -22,6 +22,7 @@ from models.sampling import (
     start,
 )
 from models.tokenizer import BAR, BOS, PAD, PITCH0
+from models.voice_leading import VOICES, VoiceTracker
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ class _Row:
         self.tokens: list[int] = []
         self.state: State | None = None
         self.bars_done = 0
+        # four-voice textures follow the voices so parallel fifths/octaves can be pushed down
+        self.voices = VoiceTracker() if any(isinstance(i, Section) and i.track in VOICES for i in plan) else None
 
     @property
     def finished(self) -> bool:
@@ -148,6 +151,11 @@ def _run_plans(model: nn.Module, plans: Sequence[Plan], settings: SamplingSettin
                     assert logits is not None
                     row_logits = logits[r]
                     bias = harmony_bias(row.state, settings.harmony) if settings.harmony > 0 else None
+                    if row.voices is not None and settings.harmony > 0 and row.state.stage in ("dur", "pitch") \
+                            and row.state.section.track in VOICES:
+                        leading = row.voices.bias(row.state.section.track, row.state.pos)
+                        if leading is not None:
+                            bias = leading if bias is None else bias + leading
                     if bias is not None:
                         row_logits = row_logits.copy()
                         row_logits[PITCH0:PITCH0 + 128] += bias
@@ -159,6 +167,8 @@ def _run_plans(model: nn.Module, plans: Sequence[Plan], settings: SamplingSettin
             if tokens != [PAD]:
                 row.tokens += tokens
                 row.bars_done += tokens.count(BAR)
+                if row.voices is not None:
+                    row.voices.feed(tokens)
         width = len(step_tokens[0])
         if fast is not None:
             if fast.length + width > n_ctx:

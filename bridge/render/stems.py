@@ -143,13 +143,17 @@ def mix_and_write(song: Song, source: Path, stems: dict[str, np.ndarray], preset
     from bridge.render.effects import build_chain
 
     sr = preset.sample_rate
-    summed = np.zeros(next(iter(stems.values())).shape, dtype=np.float32)
-    for audio in stems.values():
+    parts = list(stems.values())
+    summed = parts[0] + parts[1] if len(parts) > 1 else parts[0].copy()
+    for audio in parts[2:]:
         summed += audio  # in place: a stacked sum would copy every stem once more
-    summed *= np.float32(10 ** (preset.master_gain_db / 20))
+    if preset.master_gain_db:
+        summed *= np.float32(10 ** (preset.master_gain_db / 20))
     master = build_chain(preset.master, f"[render.master] of {preset.source}", PLUGIN_LOAD_SECONDS)
 
     def run_master(gain: float) -> np.ndarray:
+        if gain == 1.0 and not len(master):
+            return summed  # nothing to do: a copy of a minute of stereo costs 10-20 ms
         scaled = summed * np.float32(gain)  # a copy: the mix may be scaled again below
         return _fit(master(scaled, sr, reset=True), scaled.shape[1]) if len(master) else scaled
 

@@ -85,6 +85,22 @@ class _Row:
             self.state = advance(self.state, token)
 
 
+def _pitch_bias(row: _Row, harmony: float) -> np.ndarray | None:
+    """Log-weights ``(128,)`` for the row's next pitch: non-chord tones pushed down
+    (``harmony_bias``) and, in four-voice textures, parallel fifths and octaves; None when neither
+    applies. ``harmony`` 0 turns both off."""
+    state = row.state
+    if harmony <= 0 or state is None:
+        return None
+    bias = harmony_bias(state, harmony)
+    if row.voices is None or state.section.track not in VOICES or state.stage not in ("dur", "pitch"):
+        return bias
+    leading = row.voices.bias(state.section.track, state.pos)
+    if leading is None or bias is None:
+        return bias if leading is None else leading
+    return bias + leading
+
+
 def _window(row: _Row, keep: int) -> list[int]:
     """BOS STYLE plus the last whole bars of ``row`` that fit in ``keep`` tokens."""
     head, body = row.tokens[:2], row.tokens[2:]
@@ -150,12 +166,7 @@ def _run_plans(model: nn.Module, plans: Sequence[Plan], settings: SamplingSettin
                 else:
                     assert logits is not None
                     row_logits = logits[r]
-                    bias = harmony_bias(row.state, settings.harmony) if settings.harmony > 0 else None
-                    if row.voices is not None and settings.harmony > 0 and row.state.stage in ("dur", "pitch") \
-                            and row.state.section.track in VOICES:
-                        leading = row.voices.bias(row.state.section.track, row.state.pos)
-                        if leading is not None:
-                            bias = leading if bias is None else bias + leading
+                    bias = _pitch_bias(row, settings.harmony)
                     if bias is not None:
                         row_logits = row_logits.copy()
                         row_logits[PITCH0:PITCH0 + 128] += bias

@@ -61,7 +61,6 @@ class ChordTrack:
         return span.start_beats + span.duration_beats
 
 
-
 def pitch_weights(table: MarkovTable, part: str, chord: Chord, history: list[int], previous_pitch: int | None,
                   candidates: np.ndarray, first_in_chord: bool) -> np.ndarray:
     """Unnormalised probabilities of ``candidates`` as the next note of a monophonic ``part``: the
@@ -80,6 +79,7 @@ def pitch_weights(table: MarkovTable, part: str, chord: Chord, history: list[int
         target = chord.bass if chord.bass is not None else chord.root
         weights = np.where(candidates % 12 == target, weights * 6.0, weights)
     return weights
+
 
 class PartWriter:
     """Generates one part against a chord track; holds that part's Markov state."""

@@ -80,7 +80,11 @@ class StyleRouter:
     """
 
     def __init__(self, primary: Generator, load_fallback) -> None:
+        from models.markov_table import STYLES as MARKOV_STYLES
+
         self.primary = primary
+        learnt = getattr(primary, "trained_styles", None)  # None: not recorded, so every style is its
+        self._markov_only = frozenset() if learnt is None else frozenset(MARKOV_STYLES) - learnt
         self._load_fallback = load_fallback
         self._fallback: Generator | None = None
         self.name = f"default ({primary.name}, markov for the styles it did not learn)"
@@ -88,15 +92,10 @@ class StyleRouter:
 
     def model_for(self, style: str) -> str:
         """"transformer" or "markov": which model answers a request in ``style``."""
-        from models.markov_table import STYLES as MARKOV_STYLES
-
-        learnt = getattr(self.primary, "trained_styles", None)
-        if learnt is None or style in learnt or style not in MARKOV_STYLES:
-            return self.primary.name
-        return "markov"
+        return "markov" if style in self._markov_only else self.primary.name
 
     def generate(self, request: Request, progress: ProgressFn | None = None) -> list[Result]:
-        if self.model_for(request.style) == self.primary.name:
+        if request.style not in self._markov_only:
             return self.primary.generate(request, progress)
         if self._fallback is None:
             self._fallback = self._load_fallback()

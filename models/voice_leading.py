@@ -11,7 +11,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.tokenizer import BAR, CTRACK0, DUR0, DURATIONS, METER0, METERS, PITCH0, POS0, TRACKS, meter_ticks
+from models.tokenizer import (
+    BAR,
+    CTRACK0,
+    DUR0,
+    DURATIONS,
+    MAX_BAR_TICKS,
+    METER0,
+    METERS,
+    PITCH0,
+    POS0,
+    TRACKS,
+    meter_ticks,
+)
 
 VOICES = ("soprano", "alto", "tenor", "bassvoice")
 PARALLEL_WEIGHT = 0.05  # how much less likely a pitch that makes parallel fifths/octaves is made
@@ -41,7 +53,7 @@ class VoiceTracker:
                 self.track = _TRACK_TOKENS.get(token)
             elif self.track is None:
                 continue
-            elif POS0 <= token < POS0 + 72:
+            elif POS0 <= token < POS0 + MAX_BAR_TICKS:
                 self.pos = token - POS0
             elif DUR0 <= token < DUR0 + len(DURATIONS):
                 self.dur = DURATIONS[token - DUR0]
@@ -57,14 +69,14 @@ class VoiceTracker:
                 break  # notes are in time order per voice: nothing older can sound now
         return None
 
-    def bias(self, voice: str, pos: int, weight: float | None = None) -> np.ndarray | None:
+    def bias(self, voice: str, pos: int) -> np.ndarray | None:
         """Log-weights ``(128,)`` for ``voice``'s next pitch at ``pos`` ticks into the current bar:
         pitches that would move in parallel fifths or octaves with another voice pushed down."""
         tick = self.bar_start + pos
-        earlier = [note for note in self.notes[voice] if note[0] < tick]
-        if not earlier:
+        earlier = next((note for note in reversed(self.notes[voice]) if note[0] < tick), None)
+        if earlier is None:
             return None
-        before_tick, _, before = earlier[-1]
+        before_tick, _, before = earlier
         bad = np.zeros(128, dtype=bool)
         for other in VOICES:
             if other == voice:
@@ -80,4 +92,4 @@ class VoiceTracker:
             bad |= same_way & (sign * (other_now - _PITCHES) % 12 == interval)
         if not bad.any():
             return None
-        return np.where(bad, np.log(PARALLEL_WEIGHT if weight is None else weight), 0.0)
+        return np.where(bad, np.log(PARALLEL_WEIGHT), 0.0)

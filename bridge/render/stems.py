@@ -233,7 +233,7 @@ def _import_quietly(module: str) -> None:
     try:
         __import__(module)
     except ImportError:
-        log.debug("%s is not installed; measure_lufs will say so", module)
+        log.debug("%s is not installed; measuring loudness will fail with the import error", module)
 
 
 def _render_song(path: Path, song: Song, preset: RenderPreset, out_dir: Path, soundfont: str, prefix: str,

@@ -40,6 +40,16 @@ def write_atomic(path: Path, write: Callable[[Path], None], durable: bool = True
     A crash or a full disk never leaves a half-written ``path``; ``durable`` also syncs the data to
     disk before the rename (so a power cut does not leave an empty file either).
     """
+    tmp = stage(path, write, durable)
+    commit(tmp, path)
+    return path
+
+
+def stage(path: Path, write: Callable[[Path], None], durable: bool = True) -> Path:
+    """The first half of ``write_atomic``: the complete temporary file beside ``path``, not yet in place.
+
+    Give it to ``commit`` (or unlink it) when the files written together are all done.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
@@ -55,9 +65,19 @@ def write_atomic(path: Path, write: Callable[[Path], None], durable: bool = True
         if durable:
             with open(tmp, "rb") as handle:
                 os.fsync(handle.fileno())
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"could not write {path}: {err.strerror or err}; check free space and permissions") from err
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def commit(tmp: Path, path: Path) -> None:
+    """Rename a file made by ``stage`` into place."""
+    try:
         os.replace(tmp, path)
     except OSError as err:
-        raise OutputError(f"could not write {path}: {err.strerror or err}; check free space and permissions") from err
-    finally:
         tmp.unlink(missing_ok=True)
-    return path
+        raise OutputError(f"could not write {path}: {err.strerror or err}; check free space and permissions") from err

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import math
+import struct
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -15,18 +17,114 @@ log = logging.getLogger(__name__)
 SILENCE_LUFS = -70.0  # below this a file counts as silent (the BS.1770 absolute gate)
 
 
-def write_audio(path: Path, audio: np.ndarray, sample_rate: int, fmt: str, bit_depth: int) -> Path:
-    """Write ``audio`` (channels, frames) float32 to ``path`` in ``fmt`` atomically."""
-    from pedalboard.io import AudioFile
-
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as handle, AudioFile(handle, "w", sample_rate, audio.shape[0], bit_depth=bit_depth,
-                                                  format=fmt) as out:
-            out.write(np.ascontiguousarray(audio, dtype=np.float32))
-
+def write_audio(path: Path, audio: np.ndarray, sample_rate: int, fmt: str, bit_depth: int,
+                gain: float = 1.0) -> Path:
+    """Write ``audio`` (channels, frames) float32, times ``gain``, to ``path`` in ``fmt`` atomically."""
     # not synced to disk: a stem is re-rendered in seconds, and the rename alone already means a crash
     # never leaves a half-written file under the final name
-    return write_atomic(path, write, durable=False)
+    return write_atomic(path, lambda tmp: encode_audio(tmp, audio, sample_rate, fmt, bit_depth, gain),
+                        durable=False)
+
+
+def encode_audio(path: Path, audio: np.ndarray, sample_rate: int, fmt: str, bit_depth: int,
+                 gain: float = 1.0) -> None:
+    """Write ``audio`` times ``gain`` to ``path`` (not atomically: see ``write_audio``). ``audio`` is not changed.
+
+    Stereo WAV (every stem and mix) goes through ``write_stereo_wav``, the same bytes as pedalboard's
+    writer in a third of the time; other formats and channel counts through pedalboard.
+    """
+    if fmt == "wav" and audio.ndim == 2 and audio.shape[0] == 2 and \
+            audio.shape[1] * 2 * (bit_depth // 8) <= WAV_MAX_DATA:
+        with open(path, "wb") as handle:
+            write_stereo_wav(handle, audio, sample_rate, bit_depth, gain)
+        return
+    from pedalboard.io import AudioFile
+
+    samples = np.ascontiguousarray(audio, dtype=np.float32)
+    if gain != 1.0:
+        samples = samples * np.float32(gain)
+    with open(path, "wb") as handle, AudioFile(handle, "w", sample_rate, audio.shape[0], bit_depth=bit_depth,
+                                              format=fmt) as out:
+        out.write(samples)
+
+
+# Stereo WAV, written the way pedalboard (JUCE) writes it, byte for byte: a RIFF header with a JUNK
+# chunk (room for an RF64 header), PCM or float format, interleaved little-endian samples. A sample
+# becomes round(clip(x, -1, 1) * (2**31 - 1)) shifted down to 16 or 24 bits (NaN becomes 0); 32-bit
+# files keep the floats as they are. Converting in slices that stay in the CPU cache, and packing
+# 24-bit frames as three 16-bit words, takes 12-15 ms for a minute of stereo where pedalboard takes
+# 25-40 ms (a render writes one file per part and the mix: this was a quarter of a dry render).
+WAV_CHUNK_FRAMES = 32768
+WAV_MAX_DATA = 2**32 - 1024  # larger files need RF64, which pedalboard writes
+_WAV_JUNK = 52
+_FULL_SCALE = float(2**31 - 1)
+_FRAME24 = np.dtype([("head", "<u4"), ("tail", "<u2")])  # one packed 24-bit stereo frame
+
+
+def wav_header(sample_rate: int, channels: int, bit_depth: int, data_bytes: int) -> bytes:
+    width = bit_depth // 8
+    fmt = struct.pack("<HHIIHH", 3 if bit_depth == 32 else 1, channels, sample_rate, sample_rate * channels * width,
+                      channels * width, bit_depth)
+    size = 4 + (8 + _WAV_JUNK) + (8 + len(fmt)) + 8 + data_bytes
+    return b"".join((b"RIFF", struct.pack("<I", size), b"WAVE", b"JUNK", struct.pack("<I", _WAV_JUNK),
+                     bytes(_WAV_JUNK), b"fmt ", struct.pack("<I", len(fmt)), fmt, b"data",
+                     struct.pack("<I", data_bytes)))
+
+
+def write_stereo_wav(handle: BinaryIO, audio: np.ndarray, sample_rate: int, bit_depth: int,
+                     gain: float = 1.0) -> None:
+    """Write (2, frames) float audio times ``gain`` to an open binary file as a 16, 24 or 32-bit (float) WAV.
+
+    The gain is applied in float32, as ``audio *= np.float32(gain)`` would, without changing ``audio``.
+    """
+    if bit_depth not in (16, 24, 32):
+        raise ValueError(f"WAV bit depth must be 16, 24 or 32, not {bit_depth}")
+    frames = audio.shape[1]
+    handle.write(wav_header(sample_rate, 2, bit_depth, frames * 2 * (bit_depth // 8)))
+    chunk = max(1, min(WAV_CHUNK_FRAMES, frames))
+    gained = np.empty((2, chunk), dtype=np.float32) if gain != 1.0 else None
+    factor = np.float32(gain)
+
+    def source(start: int, n: int) -> np.ndarray:
+        if gained is None:
+            return audio[:, start:start + n]
+        return np.multiply(audio[:, start:start + n], factor, out=gained[:, :n])
+
+    if bit_depth == 32:
+        interleaved = np.empty((chunk, 2), dtype="<f4")
+        for start in range(0, frames, chunk):
+            n = min(chunk, frames - start)
+            np.copyto(interleaved[:n].T, source(start, n), casting="same_kind")
+            handle.write(memoryview(interleaved[:n]).cast("B"))
+        return
+    clipped = np.empty((2, chunk), dtype=np.float32)
+    scaled = np.empty((2, chunk), dtype=np.float64)
+    ints = np.empty((2, chunk), dtype=np.int32)
+    spare = np.empty(chunk, dtype=np.int32)
+    packed = np.empty(chunk, dtype=_FRAME24) if bit_depth == 24 else np.empty((chunk, 2), dtype="<i2")
+    for start in range(0, frames, chunk):
+        n = min(chunk, frames - start)
+        c, x, i, out = clipped[:, :n], scaled[:, :n], ints[:, :n], packed[:n]
+        np.clip(source(start, n), -1.0, 1.0, out=c)
+        if not math.isfinite(float(c.sum())):  # only NaN survives the clip
+            np.nan_to_num(c, copy=False, nan=0.0)
+        np.multiply(c, _FULL_SCALE, out=x, dtype=np.float64)
+        np.rint(x, out=x)
+        np.copyto(i, x, casting="unsafe")
+        left, right = i[0], i[1]
+        if bit_depth == 16:
+            i >>= 16
+            np.copyto(out, i.T, casting="unsafe")
+        else:  # a frame is 6 bytes: L0 L1 L2 R0 as one 32-bit word, then R1 R2
+            i >>= 8
+            low = spare[:n]
+            np.bitwise_and(left, 0xFFFFFF, out=low)
+            np.left_shift(right, 24, out=left)
+            low |= left
+            np.copyto(out["head"], low, casting="unsafe")
+            right >>= 8
+            np.copyto(out["tail"], right, casting="unsafe")
+        handle.write(memoryview(out).cast("B"))
 
 
 def read_audio(path: Path) -> tuple[np.ndarray, int]:

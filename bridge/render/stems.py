@@ -6,11 +6,12 @@ import logging
 import math
 import multiprocessing
 import os
+import queue
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from bridge.errors import RenderError
-from bridge.paths import output_path
-from bridge.render.audio import gain_to, peak_dbfs, write_audio
+from bridge.paths import commit, output_path, stage
+from bridge.render.audio import encode_audio, gain_to, peak_dbfs
 from bridge.render.presets import PartSpec, RenderPreset
 from bridge.render.song import Part, Song, read_song, safe_part_name
 
@@ -70,8 +71,12 @@ def choose_instrument(part: Part, spec: PartSpec, preset: RenderPreset, soundfon
 
 
 def render_part(part: Part, spec: PartSpec, preset: RenderPreset, soundfont: str, frames: int,
-                where: str) -> tuple[np.ndarray, str]:
-    """One stem: the instrument, then gain and pan, then the part's effects. Runs in a pool process."""
+                where: str, out: np.ndarray | None = None) -> tuple[np.ndarray, str]:
+    """One stem: the instrument, then gain and pan, then the part's effects.
+
+    ``out`` (float32, (2, frames)), when given, may be written over and returned: an earlier stem's
+    memory, which is cheaper than new memory (a SoundFont part renders straight into it).
+    """
     from bridge.render.effects import build_chain
 
     kind, detail = choose_instrument(part, spec, preset, soundfont)
@@ -85,7 +90,7 @@ def render_part(part: Part, spec: PartSpec, preset: RenderPreset, soundfont: str
 
         synth = SoundfontSynth(Path(detail), sr)
         try:
-            dry = synth.render(part, frames, spec.program)
+            dry = synth.render(part, frames, spec.program, out)
         finally:
             synth.close()
     else:
@@ -126,10 +131,10 @@ def _fit(audio: np.ndarray, frames: int) -> np.ndarray:
 
 
 def _render_song_part(song: Song, index: int, preset: RenderPreset, soundfont: str,
-                      song_path: str) -> tuple[np.ndarray, str]:
+                      song_path: str, out: np.ndarray | None = None) -> tuple[np.ndarray, str]:
     part = song.parts[index]
     return render_part(part, preset.part(part.name), preset, soundfont, song_frames(song, preset),
-                       f"[render.parts.{part.name}] of {preset.source} (part {part.name} of {song_path})")
+                       f"[render.parts.{part.name}] of {preset.source} (part {part.name} of {song_path})", out)
 
 
 def _render_task(song_path: str, index: int, preset: RenderPreset, soundfont: str) -> tuple[np.ndarray, str]:
@@ -137,54 +142,110 @@ def _render_task(song_path: str, index: int, preset: RenderPreset, soundfont: st
     return _render_song_part(read_song(song_path), index, preset, soundfont, song_path)
 
 
+class Mixdown:
+    """One song's stems on their way to files, given in part order: each is added to the mix and
+    written at once, unless the mix's loudness sets its gain (``loudness_mode = "mix"``): then it waits
+    for ``finish``. The files are renamed into place together by ``finish``; ``discard`` removes them
+    when the render fails, so a failed render never leaves a mixed set of old and new stems.
+    """
+
+    def __init__(self, song: Song, source: Path, preset: RenderPreset, out_dir: Path, prefix: str = ""):
+        self.song, self.source, self.preset, self.out_dir = song, source, preset, out_dir
+        self.base = prefix or safe_part_name(song.name, "song", 30)
+        self.waits = preset.loudness_lufs is not None and preset.loudness_mode == "mix"
+        self.waiting: dict[str, np.ndarray] = {}
+        self.mix: np.ndarray | None = None
+        self.staged: list[tuple[Path, Path]] = []  # (temporary file, final path)
+        self.paths: dict[str, Path] = {}
+        self.instruments: dict[str, str] = {}
+
+    def add(self, name: str, audio: np.ndarray, instrument: str) -> bool:
+        """Take the next part's stem. True when the caller may write over ``audio`` for the next part."""
+        self.instruments[name] = instrument
+        if self.waits:
+            self.waiting[name] = audio
+            return False
+        target = self.preset.loudness_lufs  # None, or each stem to its own loudness
+        self._write(name, audio, 1.0 if target is None else gain_to(audio, self.preset.sample_rate, target))
+        if self.mix is None:
+            self.mix = audio  # the mix is summed in place here: this stem's memory becomes the mix's
+            return False
+        self.mix += audio
+        return True
+
+    def finish(self) -> RenderedSong:
+        """The master chain, loudness and the mix file; every file renamed into place."""
+        from bridge.render.effects import build_chain
+
+        preset, sr = self.preset, self.preset.sample_rate
+        if self.waits:
+            parts = list(self.waiting.values())
+            summed = parts[0] + parts[1] if len(parts) > 1 else parts[0].copy()
+            for audio in parts[2:]:
+                summed += audio  # in place: a stacked sum would copy every stem once more
+        else:
+            summed = self.mix
+        if preset.master_gain_db:
+            summed *= np.float32(10 ** (preset.master_gain_db / 20))
+        master = build_chain(preset.master, f"[render.master] of {preset.source}", PLUGIN_LOAD_SECONDS)
+
+        def run_master(gain: float) -> np.ndarray:
+            if gain == 1.0 and not len(master):
+                return summed  # nothing to do: a copy of a minute of stereo costs 10-20 ms
+            scaled = summed * np.float32(gain)  # a copy: the mix may be scaled again below
+            return _fit(master(scaled, sr, reset=True), scaled.shape[1]) if len(master) else scaled
+
+        gain, target = 1.0, preset.loudness_lufs
+        if self.waits:
+            # the gain goes before the master chain, so its limiter still catches the peaks; the chain
+            # is not linear, so the result is measured again and trimmed (a fraction of a dB)
+            gain = gain_to(summed, sr, target)
+            mix = run_master(gain)
+            mix *= np.float32(gain_to(mix, sr, target))
+            for name, audio in self.waiting.items():
+                self._write(name, audio, gain)
+        else:
+            mix = run_master(gain)
+            if target is not None:
+                mix *= np.float32(gain_to(mix, sr, target))
+        if preset.bit_depth != 32 and peak_dbfs(mix) > 0.0:
+            log.warning("%s: the mix peaks at %+.1f dBFS and clips; lower loudness_lufs or add a Limiter to "
+                        "[render.master] effects in %s", self.source, peak_dbfs(mix), preset.source)
+        mix_path = self._write(MIX, mix, 1.0)
+        for tmp, path in self.staged:
+            commit(tmp, path)
+        self.staged.clear()
+        stems = {name: self.paths[name] for name in self.instruments}
+        return RenderedSong(self.source, mix_path, stems, mix.shape[1], sr, 20 * math.log10(gain),
+                            dict(self.instruments))
+
+    def discard(self) -> None:
+        for tmp, _ in self.staged:
+            tmp.unlink(missing_ok=True)
+        self.staged.clear()
+
+    def _write(self, name: str, audio: np.ndarray, gain: float) -> Path:
+        preset = self.preset
+        path = output_path(self.out_dir, f"{self.base}-{name}", SUFFIXES[preset.format])
+        # not synced to disk: a stem is re-rendered in seconds, and the rename alone already means a
+        # crash never leaves a half-written file under the final name
+        tmp = stage(path, lambda tmp: encode_audio(tmp, audio, preset.sample_rate, preset.format, preset.bit_depth,
+                                                   gain), durable=False)
+        self.staged.append((tmp, path))
+        self.paths[name] = path
+        return path
+
+
 def mix_and_write(song: Song, source: Path, stems: dict[str, np.ndarray], preset: RenderPreset, out_dir: Path,
                   prefix: str = "", instruments: dict[str, str] | None = None) -> RenderedSong:
-    """Sum the stems, run the master chain, normalise loudness, write every file."""
-    from bridge.render.effects import build_chain
-
-    sr = preset.sample_rate
-    parts = list(stems.values())
-    summed = parts[0] + parts[1] if len(parts) > 1 else parts[0].copy()
-    for audio in parts[2:]:
-        summed += audio  # in place: a stacked sum would copy every stem once more
-    if preset.master_gain_db:
-        summed *= np.float32(10 ** (preset.master_gain_db / 20))
-    master = build_chain(preset.master, f"[render.master] of {preset.source}", PLUGIN_LOAD_SECONDS)
-
-    def run_master(gain: float) -> np.ndarray:
-        if gain == 1.0 and not len(master):
-            return summed  # nothing to do: a copy of a minute of stereo costs 10-20 ms
-        scaled = summed * np.float32(gain)  # a copy: the mix may be scaled again below
-        return _fit(master(scaled, sr, reset=True), scaled.shape[1]) if len(master) else scaled
-
-    gain = 1.0
-    target = preset.loudness_lufs
-    if target is not None and preset.loudness_mode == "mix":
-        # the gain goes before the master chain, so its limiter still catches the peaks; the chain
-        # is not linear, so the result is measured again and trimmed (a fraction of a dB)
-        gain = gain_to(summed, sr, target)
-        mix = run_master(gain)
-        mix *= np.float32(gain_to(mix, sr, target))
-        for audio in stems.values():
-            audio *= np.float32(gain)
-    else:
-        mix = run_master(gain)
-    if target is not None and preset.loudness_mode == "each":
-        for audio in stems.values():
-            audio *= np.float32(gain_to(audio, sr, target))
-        mix *= np.float32(gain_to(mix, sr, target))
-    gain_db = 20 * math.log10(gain)
-    if preset.bit_depth != 32 and peak_dbfs(mix) > 0.0:
-        log.warning("%s: the mix peaks at %+.1f dBFS and clips; lower loudness_lufs or add a Limiter to "
-                    "[render.master] effects in %s", source, peak_dbfs(mix), preset.source)
-    base = prefix or safe_part_name(song.name, "song", 30)
-    suffix = SUFFIXES[preset.format]
-    paths = {}
-    for name, audio in stems.items():
-        paths[name] = write_audio(output_path(out_dir, f"{base}-{name}", suffix), audio, sr, preset.format,
-                                  preset.bit_depth)
-    mix_path = write_audio(output_path(out_dir, f"{base}-{MIX}", suffix), mix, sr, preset.format, preset.bit_depth)
-    return RenderedSong(source, mix_path, paths, mix.shape[1], sr, gain_db, dict(instruments or {}))
+    """Sum the stems (in their order), run the master chain, normalise loudness, write every file."""
+    mixdown = Mixdown(song, source, preset, out_dir, prefix)
+    try:
+        for name, audio in stems.items():
+            mixdown.add(name, audio, (instruments or {}).get(name, ""))
+        return mixdown.finish()
+    finally:
+        mixdown.discard()
 
 
 def render_files(
@@ -238,12 +299,18 @@ def _import_quietly(module: str) -> None:
 
 def _render_song(path: Path, song: Song, preset: RenderPreset, out_dir: Path, soundfont: str, prefix: str,
                  on_part: Callable[[], None] = lambda: None) -> RenderedSong:
-    """Every part of one file in this process, then the mix and the files."""
-    stems, instruments = {}, {}
-    for index, part in enumerate(song.parts):
-        stems[part.name], instruments[part.name] = _render_song_part(song, index, preset, soundfont, str(path))
-        on_part()
-    return mix_and_write(song, Path(path), stems, preset, out_dir, prefix, instruments)
+    """Every part of one file in this process, each written as soon as it is mixed (see Mixdown), its
+    memory used again for the next part."""
+    mixdown = Mixdown(song, Path(path), preset, out_dir, prefix)
+    spare = None
+    try:
+        for index, part in enumerate(song.parts):
+            audio, instrument = _render_song_part(song, index, preset, soundfont, str(path), spare)
+            spare = audio if mixdown.add(part.name, audio, instrument) else None
+            on_part()
+        return mixdown.finish()
+    finally:
+        mixdown.discard()
 
 
 def _uses_plugins(songs: Sequence[Song], preset: RenderPreset) -> bool:
@@ -264,28 +331,42 @@ def _render_threaded(paths, songs, preset, out_dir, soundfont, progress, prefixe
 
     FluidSynth, pedalboard's effects and NumPy's large array operations run without the GIL, so
     parts render side by side with no process start-up and no audio copied between processes;
-    each part still gets its own synthesizer, so the stems are the bytes a serial render writes.
+    each part still gets its own synthesizer, and this thread mixes them in part order, so the files
+    are the bytes a serial render writes. A stem's memory, once mixed and written, goes to the next part.
     """
     total, done = sum(len(s.parts) for s in songs), 0
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="continuo-render") as pool:
-        futures = {pool.submit(_render_song_part, song, index, preset, soundfont, str(path)): (number, index)
-                   for number, (path, song) in enumerate(zip(paths, songs)) for index in range(len(song.parts))}
-        rendered: dict[tuple[int, int], tuple[np.ndarray, str]] = {}
+    spares: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
+
+    def render(song: Song, index: int, path: Path) -> tuple[np.ndarray, str]:
         try:
-            for future in as_completed(futures):
-                rendered[futures[future]] = future.result()
-                done += 1
-                if progress:
-                    progress(done, total)
-        finally:
-            for pending in futures:
-                pending.cancel()
+            out = spares.get_nowait()
+        except queue.Empty:
+            out = None
+        if out is not None and out.shape != (2, song_frames(song, preset)):
+            out = None  # another file's length
+        return _render_song_part(song, index, preset, soundfont, str(path), out)
+
     results = []
-    for number, (path, song) in enumerate(zip(paths, songs)):
-        stems = {part.name: rendered[number, index][0] for index, part in enumerate(song.parts)}
-        instruments = {part.name: rendered[number, index][1] for index, part in enumerate(song.parts)}
-        results.append(mix_and_write(song, Path(path), stems, preset, out_dir, prefixes[number] if prefixes else "",
-                                     instruments))
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="continuo-render") as pool:
+        futures = [[pool.submit(render, song, index, path) for index in range(len(song.parts))]
+                   for path, song in zip(paths, songs)]
+        try:
+            for number, (path, song) in enumerate(zip(paths, songs)):
+                mixdown = Mixdown(song, Path(path), preset, out_dir, prefixes[number] if prefixes else "")
+                try:
+                    for part, future in zip(song.parts, futures[number]):
+                        audio, instrument = future.result()
+                        if mixdown.add(part.name, audio, instrument):
+                            spares.put(audio)
+                        done += 1
+                        if progress:
+                            progress(done, total)
+                    results.append(mixdown.finish())
+                finally:
+                    mixdown.discard()
+        finally:
+            for pending in (f for group in futures for f in group):
+                pending.cancel()
     return results
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -117,9 +118,12 @@ def test_batch_folder_in_parallel_from_the_cli(tmp_path: Path, capsys) -> None:
 
 
 @pytest.mark.slow
-def test_parts_in_parallel_give_the_same_bytes_as_one_process(tmp_path: Path, monkeypatch) -> None:
-    midi = write_song(tmp_path / "tune.mid", ("keys", "bass", "drums"))
+@pytest.mark.parametrize("loudness", ["mix", None])  # stems wait for the mix's gain, or are written at once
+def test_parts_in_parallel_give_the_same_bytes_as_one_process(tmp_path: Path, monkeypatch, loudness) -> None:
+    midi = write_song(tmp_path / "tune.mid", ("keys", "bass", "drums", "pad"))
     preset = load_preset("default")
+    if loudness is None:
+        preset = dataclasses.replace(preset, loudness_lufs=None)
     [one] = render_files([midi], preset, tmp_path / "one", jobs=1)
     [threads] = render_files([midi], preset, tmp_path / "threads", jobs=2)  # parts on threads
     monkeypatch.setattr(stems, "_uses_plugins", lambda songs, preset: True)
@@ -210,8 +214,7 @@ def test_silences_are_skipped_without_changing_a_sample() -> None:
         synth = SoundfontSynth(find_soundfont(), 44100)
         synth.skip_silence = skip
         fill, frames = synth._fill, []
-        synth._fill = lambda left, right, start, end, fill=fill, frames=frames: (frames.append(end - start),
-                                                                                fill(left, right, start, end))
+        synth._fill = lambda start, end, fill=fill, frames=frames: (frames.append(end - start), fill(start, end))
         try:
             takes.append(synth.render(part, 44100 * 30))
         finally:
@@ -221,3 +224,45 @@ def test_silences_are_skipped_without_changing_a_sample() -> None:
     assert np.abs(takes[0][:, 44100 * 12:44100 * 13]).max() > 0.01  # the note after the rest sounds
     assert not takes[0][:, 44100 * 10:44100 * 11].any()  # the rest is silent
     assert np.array_equal(takes[0], takes[1])
+    used = np.full((2, 44100 * 30), 0.5, dtype=np.float32)  # another part's memory, rendered over
+    synth = SoundfontSynth(find_soundfont(), 44100)
+    try:
+        assert synth.render(part, 44100 * 30, out=used) is used
+    finally:
+        synth.close()
+    assert np.array_equal(used, takes[0])
+
+
+@needs_soundfont
+def test_stems_written_as_they_come_add_up_to_the_mix(tmp_path: Path) -> None:
+    """With no loudness target each stem is written once mixed and its memory used for the next part."""
+    parts = ("melody", "keys", "bass", "drums")
+    midi = write_song(tmp_path / "tune.mid", parts)
+    preset = parse_render({"default": {"instrument": "soundfont"}, "bit_depth": 32}, "inline")
+    [song] = render_files([midi], preset, tmp_path / "stems", jobs=1)
+    audio = _check_stems(song, preset.tail_seconds, 44100, parts)
+    summed = sum(audio[name] for name in parts)
+    assert np.allclose(audio["mix"], summed, atol=1e-6)
+    assert len({audio[name].tobytes() for name in parts}) == len(parts)  # no stem is another's leftover
+
+
+@needs_soundfont
+def test_a_failed_render_leaves_no_files_behind(tmp_path: Path, monkeypatch) -> None:
+    midi = write_song(tmp_path / "tune.mid", ("melody", "keys", "bass"))
+    out = tmp_path / "stems"
+    preset = parse_render({"default": {"instrument": "soundfont"}}, "inline")
+    [first] = render_files([midi], preset, out, jobs=1)
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    real = stems.render_part
+
+    def failing(part, *args, **kwargs):
+        if part.name == "bass":
+            raise RuntimeError("the bass instrument broke")
+        return real(part, *args, **kwargs)
+
+    monkeypatch.setattr(stems, "render_part", failing)
+    louder = preset.replace(bit_depth=16)  # different bytes, were any file replaced
+    for jobs in (1, 2):
+        with pytest.raises(RuntimeError, match="bass"):
+            render_files([midi], louder, out, jobs=jobs)
+        assert {path.name: path.read_bytes() for path in out.iterdir()} == before  # the last good set, whole

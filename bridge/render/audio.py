@@ -142,6 +142,7 @@ _SHELF_HZ, _SHELF_GAIN_DB, _SHELF_Q = 1681.974450955533, 3.999843853973347, 0.70
 _SHELF_VB_EXPONENT = 0.4996667741545416
 _HIGHPASS_HZ, _HIGHPASS_Q = 38.13547087602444, 0.5003270373238773
 BLOCK_SECONDS, BLOCK_STEP = 0.4, 0.25  # gating blocks of 400 ms, 75 % overlap
+LOUDNESS_SLICE_HOPS = 16  # 1.6 s of audio filtered at a time
 ABSOLUTE_GATE, RELATIVE_GATE = -70.0, -10.0
 
 
@@ -173,15 +174,22 @@ def measure_lufs(audio: np.ndarray, sample_rate: int) -> float:
     if audio.shape[1] < block:  # one gating block at least
         audio = np.pad(audio, ((0, 0), (0, block - audio.shape[1])))
     sos = k_weighting(sample_rate).astype(np.float32)  # float32 keeps the result within 0.001 LU of float64
-    signal = np.array(audio, dtype=np.float32)  # a copy: the dither below must not touch the caller's audio
-    # A tone at the Nyquist frequency far below hearing (-240 dBFS) keeps the filters' state out of
-    # denormal numbers after a silence (they are 10-100x slower to compute); its energy is negligible.
-    signal[:, ::2] += np.float32(1e-12)
-    signal[:, 1::2] -= np.float32(1e-12)
-    weighted = sosfilt(sos, signal, axis=1)
-    count = weighted.shape[1] // hop
-    frames = weighted[:, :count * hop].reshape(weighted.shape[0], count, hop)
-    hops = np.square(frames).sum(axis=2, dtype=np.float64).sum(axis=0)  # energy per hop, channels summed
+    channels, count = audio.shape[0], audio.shape[1] // hop
+    state = np.zeros((sos.shape[0], channels, 2), dtype=np.float32)
+    hops = np.empty(count)  # energy per hop, channels summed
+    step = LOUDNESS_SLICE_HOPS
+    signal = np.empty((channels, step * hop), dtype=np.float32)
+    for first in range(0, count, step):  # in slices: no copy of the whole signal (the filters carry their state)
+        n = min(step, count - first)
+        piece = signal[:, :n * hop]
+        np.copyto(piece, audio[:, first * hop:(first + n) * hop])  # a copy: the dither must not touch the audio
+        # A tone at the Nyquist frequency far below hearing (-240 dBFS) keeps the filters' state out of
+        # denormal numbers after a silence (they are 10-100x slower to compute); its energy is negligible.
+        piece[:, ::2] += np.float32(1e-12)
+        piece[:, 1::2] -= np.float32(1e-12)
+        weighted, state = sosfilt(sos, piece, axis=1, zi=state)
+        frames = weighted.reshape(channels, n, hop)
+        hops[first:first + n] = np.square(frames).sum(axis=2, dtype=np.float64).sum(axis=0)
     window = np.concatenate([[0.0], np.cumsum(hops)])
     power = (window[hops_per_block:] - window[:-hops_per_block]) / block
     with np.errstate(divide="ignore"):

@@ -77,7 +77,7 @@ def render_part(part: Part, spec: PartSpec, preset: RenderPreset, soundfont: str
     ``out`` (float32, (2, frames)), when given, may be written over and returned: an earlier stem's
     memory, which is cheaper than new memory (a SoundFont part renders straight into it).
     """
-    from bridge.render.effects import build_chain
+    from bridge.render.effects import apply_chain, build_chain
 
     kind, detail = choose_instrument(part, spec, preset, soundfont)
     sr = preset.sample_rate
@@ -100,8 +100,8 @@ def render_part(part: Part, spec: PartSpec, preset: RenderPreset, soundfont: str
         dry = render_plugin_part(part, instrument, frames, sr, where)
     stereo = _place(dry, spec.pan, spec.gain_db)
     chain = build_chain(spec.effects, where, PLUGIN_LOAD_SECONDS)
-    wet = chain(stereo, sr, reset=True) if len(chain) else stereo
-    return _fit(wet, frames), f"{kind}:{Path(detail).name if kind != 'sketch' else detail}"
+    wet = apply_chain(chain, spec.effects, _fit(stereo, frames), sr)
+    return wet, f"{kind}:{Path(detail).name if kind != 'sketch' else detail}"
 
 
 def _place(audio: np.ndarray, pan: float, gain_db: float) -> np.ndarray:
@@ -175,7 +175,7 @@ class Mixdown:
 
     def finish(self) -> RenderedSong:
         """The master chain, loudness and the mix file; every file renamed into place."""
-        from bridge.render.effects import build_chain
+        from bridge.render.effects import apply_chain, build_chain
 
         preset, sr = self.preset, self.preset.sample_rate
         if self.waits:
@@ -189,11 +189,10 @@ class Mixdown:
             summed *= np.float32(10 ** (preset.master_gain_db / 20))
         master = build_chain(preset.master, f"[render.master] of {preset.source}", PLUGIN_LOAD_SECONDS)
 
-        def run_master(gain: float) -> np.ndarray:
-            if gain == 1.0 and not len(master):
-                return summed  # nothing to do: a copy of a minute of stereo costs 10-20 ms
-            scaled = summed * np.float32(gain)  # a copy: the mix may be scaled again below
-            return _fit(master(scaled, sr, reset=True), scaled.shape[1]) if len(master) else scaled
+        def run_master(gain: float) -> np.ndarray:  # in place where it can: the sum is not needed again
+            if gain != 1.0:
+                summed[...] *= np.float32(gain)
+            return apply_chain(master, preset.master, summed, sr)
 
         gain, target = 1.0, preset.loudness_lufs
         if self.waits:

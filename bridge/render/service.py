@@ -1,7 +1,9 @@
 """Renders for the daemon: a queue and one thread; each render runs in a child process group it can kill.
 
 A plugin that segfaults or hangs takes down only that process group: the job fails at once (crash)
-or at ``render_timeout_seconds`` (hang), and the daemon carries on.
+or at ``render_timeout_seconds`` (hang), and the daemon carries on. Each process renders one job;
+the next one is started, with its libraries loaded, as soon as a render ends, so a render from the
+DAW does not wait a second for Python to import NumPy, pedalboard, FluidSynth and SciPy.
 """
 
 from __future__ import annotations
@@ -71,6 +73,24 @@ def render_child_main(conn: Connection, job_id: str, midi: list[Path], preset: R
         conn.send(("error", RenderError(f"rendering failed: {type(err).__name__}: {err}")))
 
 
+def render_child_wait(conn: Connection, child_main: Callable[..., None], log_level: str) -> None:
+    """A render process waiting for its job: libraries loaded, its own process group made."""
+    if hasattr(os, "setpgrp"):
+        os.setpgrp()
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s render %(levelname)s %(name)s: %(message)s")
+    import bridge.render.stems  # noqa: F401  (NumPy, and what a render imports at its start)
+    for module in ("pedalboard", "fluidsynth", "scipy.signal"):
+        try:
+            __import__(module)
+        except ImportError:  # the render reports it, in words, if it needs the module
+            pass
+    try:
+        args = conn.recv()
+    except (EOFError, OSError, KeyboardInterrupt):  # the daemon stopped or replaced this process
+        return
+    child_main(conn, *args)
+
+
 class RenderService:
     """Runs render jobs one at a time (each uses ``render_jobs`` processes for its parts)."""
 
@@ -84,6 +104,8 @@ class RenderService:
         self._cond = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._spare: tuple[multiprocessing.process.BaseProcess, Connection] | None = None
+        self._spare_log_level = ""
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._serve, name="render", daemon=True)
@@ -117,6 +139,7 @@ class RenderService:
             _finish(job, error=ShuttingDown("continuo is shutting down; the render did not start"))
         if self._thread is not None:
             self._thread.join(timeout=5.0)
+        self._drop_spare()
 
     def _serve(self) -> None:
         while True:
@@ -138,24 +161,61 @@ class RenderService:
             finally:
                 with self._cond:
                     self._running = None
+                    stopping = self._stopping
+                if not stopping:
+                    self._prepare_spare()
+
+    def _prepare_spare(self) -> None:
+        """Start the process for the next render now, while nothing waits for it."""
+        if self._spare is not None or self._stopping:
+            return
+        try:
+            parent, child = self._context.Pipe()
+            process = self._context.Process(target=render_child_wait, args=(child, self._child_main,
+                                                                            self.settings.log_level),
+                                            name="continuo-render", daemon=False)
+            process.start()
+            child.close()
+        except Exception as err:  # out of processes or memory: the render that needs one reports it
+            log.warning("could not start a render process: %s", err)
+            return
+        self._spare, self._spare_log_level = (process, parent), self.settings.log_level
+
+    def _take_spare(self) -> tuple[multiprocessing.process.BaseProcess, Connection]:
+        """The waiting render process if it is still alive, else a new one."""
+        if self._spare is not None and (not self._spare[0].is_alive()
+                                        or self._spare_log_level != self.settings.log_level):
+            self._drop_spare()
+        self._prepare_spare()
+        if self._spare is None:
+            raise RenderError("could not start a render process; the system is out of processes or memory: "
+                              "close other programs and render again")
+        spare, self._spare = self._spare, None
+        return spare
+
+    def _drop_spare(self) -> None:
+        if self._spare is not None:
+            process, conn = self._spare
+            self._spare = None
+            conn.close()  # the process sees the end of its pipe and exits
+            process.join(timeout=2.0)
+            _Group(process).kill()
 
     def _run(self, job: RenderJob) -> list[RenderedSong]:
         s = self.settings
         from bridge.render.stems import scratch_root
 
-        parent, child = self._context.Pipe(duplex=False)
-        scratch = tempfile.mkdtemp(prefix="continuo-render-", dir=scratch_root())
-        process = self._context.Process(
-            target=self._child_main, name=f"continuo-render-{job.id}", daemon=False,
-            args=(child, job.id, job.midi, job.preset, s.output_dir, s.soundfont, s.render_jobs, job.prefixes,
-                  s.log_level, scratch),
-        )
-        process.start()
-        child.close()
         deadline = time.monotonic() + s.render_timeout_seconds
-        log.info("render %s started (pid %d)", job.id, process.pid)
-        group = _Group(process)
+        process, parent = self._take_spare()
+        group, scratch = _Group(process), ""
         try:
+            scratch = tempfile.mkdtemp(prefix="continuo-render-", dir=scratch_root())
+            try:
+                parent.send((job.id, job.midi, job.preset, s.output_dir, s.soundfont, s.render_jobs, job.prefixes,
+                             s.log_level, scratch))
+            except OSError:  # it died between the check and the job: the loop below reports the crash
+                pass
+            log.info("render %s started (pid %d)", job.id, process.pid)
             while True:
                 ready = wait([parent, process.sentinel], timeout=POLL_SECONDS)
                 ended = process.sentinel in ready
@@ -184,7 +244,8 @@ class RenderService:
         finally:
             group.kill()
             parent.close()
-            shutil.rmtree(scratch, ignore_errors=True)  # a killed render leaves its parts' audio there
+            if scratch:
+                shutil.rmtree(scratch, ignore_errors=True)  # a killed render leaves its parts' audio there
 
 
 class _Group:

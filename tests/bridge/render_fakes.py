@@ -43,3 +43,12 @@ def hang_child(conn, job_id, midi, preset, out_dir, *args) -> None:
     helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
     (Path(out_dir) / f"{job_id}.helper-pid").write_text(str(helper.pid))
     time.sleep(3600)
+
+
+def noting_child(conn, job_id, midi, preset, out_dir, *args) -> None:
+    """A normal render that first notes its process id and whether its libraries were loaded before the job."""
+    from bridge.render.service import render_child_main
+
+    loaded = all(name in sys.modules for name in ("numpy", "pedalboard", "bridge.render.stems"))
+    (Path(out_dir) / f"{job_id}.process").write_text(f"{os.getpid()} {loaded}")
+    render_child_main(conn, job_id, midi, preset, out_dir, *args)

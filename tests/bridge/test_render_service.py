@@ -13,7 +13,7 @@ from bridge.client import Client
 from bridge.render.presets import load_preset
 from bridge.render.service import RenderJob, RenderService
 from tests.bridge.fakes import load_fake
-from tests.bridge.render_fakes import crash_child, hang_child, write_song
+from tests.bridge.render_fakes import crash_child, hang_child, noting_child, write_song
 from tests.conftest import make_settings
 
 
@@ -62,6 +62,29 @@ def test_a_crashing_render_fails_fast_and_the_next_one_works(service_with, tmp_p
     assert failed_at - crashed_at < 2.0  # the issue's bound; the service polls every 50 ms
     kind, songs, _ = _run(service_with(), "after", midi)
     assert kind == "done" and songs[0].mix.is_file()
+
+
+def test_the_next_render_process_waits_ready_with_its_libraries(service_with, tmp_path: Path) -> None:
+    """After a render, the process for the next one is started and loads its libraries while nothing
+    waits; each render still gets a process of its own, and stopping the daemon ends the waiting one."""
+    midi = write_song(tmp_path / "tune.mid", ("keys",))
+    service = service_with(noting_child)
+    processes = []
+    for job in ("first", "second", "third"):
+        kind, songs, _ = _run(service, job, midi)
+        assert kind == "done" and songs[0].mix.is_file()
+        pid, loaded = (tmp_path / "out" / f"{job}.process").read_text().split()
+        processes.append(int(pid))
+        if job != "first":
+            assert loaded == "True"  # started ahead of time: NumPy, pedalboard and the renderer already in
+    assert len(set(processes)) == 3 and not any(_alive(pid) for pid in processes)
+    deadline = time.monotonic() + 10
+    while service._spare is None and time.monotonic() < deadline:  # started just after the answer
+        time.sleep(0.02)
+    waiting = service._spare[0]
+    assert waiting.is_alive() and waiting.pid not in processes
+    service.stop()
+    assert not _alive(waiting.pid)
 
 
 @pytest.mark.slow

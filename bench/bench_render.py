@@ -9,7 +9,8 @@ fluidsynth makes stems), continuo rendering one stem per part plus
 the mix with the same SoundFont (dry, and with the default preset's effects and loudness), the
 sketch instruments, the `continuo render` command end to end, and scaling from 1 to 2 processes
 on a batch of files, next to fluidsynth run on the same files one and two at a time (what this
-machine gives two independent processes). The medians of ``--repeats`` runs are shown; other work on the machine
+machine gives two independent processes); last, the daemon's render service answering render after
+render. The medians of ``--repeats`` runs are shown; other work on the machine
 makes single runs noisy.
 """
 
@@ -83,6 +84,43 @@ def measure(cases: list[tuple[str, Callable[[], object], float]], repeats: int,
             cpus[label].append(cpu_seconds() - cpu)
     return [(label, statistics.median(walls[label]), statistics.median(cpus[label]), audio)
             for label, _, audio in cases]
+
+
+def daemon_renders(work: Path, soundfont: Path, bars: int = 8, renders: int = 4) -> list[float]:
+    """Seconds from submitting a render to the daemon's render service to its answer, render after
+    render (default preset, 7 parts); the service starts the next render's process after each one."""
+    import threading
+
+    from bridge.render.service import RenderJob, RenderService
+    from bridge.settings import load_settings
+
+    song = work / "daemon.mid"
+    write_song(song, bars)
+    settings = load_settings(env={}, flags={"output_dir": work / "daemon-out", "soundfont": str(soundfont),
+                                             "render_jobs": 1, "log_level": "warning", "midi_backend": "none"})
+    settings.output_dir.mkdir(parents=True, exist_ok=True)
+    service = RenderService(settings)
+    service.start()
+    seconds = []
+    try:
+        for number in range(renders):
+            ended, outcome = threading.Event(), []
+
+            def finish(job: RenderJob, value: object, kind: str = "done") -> None:
+                outcome.append(kind)
+                ended.set()
+
+            started = time.perf_counter()
+            service.submit(RenderJob(f"bench{number}", [song], load_preset("default"), finish,
+                                     lambda job, error: finish(job, error, f"error: {error}")))
+            ended.wait(120)
+            seconds.append(time.perf_counter() - started)
+            if outcome != ["done"]:
+                sys.exit(f"daemon render failed: {outcome}")
+            time.sleep(3.0)  # a producer's pause between renders, in which the next process gets ready
+    finally:
+        service.stop()
+    return seconds
 
 
 def main() -> int:
@@ -177,6 +215,9 @@ def main() -> int:
           f"dry, {rows[3][1] / rows[-5][1]:.2f}x wall with the default preset")
     print(f"one song on 2 jobs vs fluidsynth -F: wall {rows[0][1] / rows[-6][1]:.2f} dry, "
           f"{rows[0][1] / rows[-5][1]:.2f} with the default preset")
+    daemon = daemon_renders(work, soundfont)
+    print(f"daemon render of 8 bars, default preset, request to answer: first {daemon[0]:.2f} s, then "
+          f"{', '.join(f'{t:.2f}' for t in daemon[1:])} s (the next render's process waits ready)")
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
     shutil.rmtree(work, ignore_errors=True)
     return 0

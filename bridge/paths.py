@@ -65,11 +65,11 @@ def stage(path: Path, write: Callable[[Path], None], durable: bool = True) -> Pa
         if durable:
             with open(tmp, "rb") as handle:
                 os.fsync(handle.fileno())
-    except OSError as err:
+    except BaseException as err:
         tmp.unlink(missing_ok=True)
-        raise OutputError(f"could not write {path}: {err.strerror or err}; check free space and permissions") from err
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise OutputError(f"could not write {path}: {err.strerror or err}; check free space and "
+                              "permissions") from err
         raise
     return tmp
 

@@ -104,24 +104,18 @@ STREAMING_EFFECTS = frozenset({
 SLICE_FRAMES = 65536  # a multiple of pedalboard's own 8192-frame blocks
 
 
-def apply_chain(chain: pedalboard.Pedalboard, specs: Sequence[EffectSpec], audio: np.ndarray,
-                sample_rate: int) -> np.ndarray:
-    """``audio`` (2, frames) float32 through ``chain`` from its start; the result has ``audio``'s length.
+def apply_chain(chain: pedalboard.Pedalboard, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """``audio`` (2, frames) float32 through ``chain`` from its start.
 
     A chain of STREAMING_EFFECTS writes over ``audio`` and returns it; any other (an external
-    plugin, an effect with latency) processes the whole buffer at once into a new array.
+    plugin, an effect with latency) processes the whole buffer at once into a new array, whose
+    length the effect decides.
     """
     if not len(chain):
         return audio
-    frames = audio.shape[1]
-    if any(spec.plugin or spec.name not in STREAMING_EFFECTS for spec in specs):
-        wet = chain(audio, sample_rate, reset=True)
-        if wet.shape == audio.shape and wet.dtype == np.float32:
-            return wet
-        out = np.zeros_like(audio)
-        out[:, :min(frames, wet.shape[1])] = wet[:2, :frames]
-        return out
-    for start in range(0, frames, SLICE_FRAMES):
+    if any(type(effect).__name__ not in STREAMING_EFFECTS for effect in chain):
+        return chain(audio, sample_rate, reset=True)
+    for start in range(0, audio.shape[1], SLICE_FRAMES):
         part = audio[:, start:start + SLICE_FRAMES]
         part[...] = chain(part, sample_rate, reset=start == 0)
     return audio

@@ -3,7 +3,7 @@
 A plugin that segfaults or hangs takes down only that process group: the job fails at once (crash)
 or at ``render_timeout_seconds`` (hang), and the daemon carries on. Each process renders one job;
 the next one is started, with its libraries loaded, as soon as a render ends, so a render from the
-DAW does not wait a second for Python to import NumPy, pedalboard, FluidSynth and SciPy.
+DAW does not wait for Python to import NumPy, pedalboard, FluidSynth and SciPy.
 """
 
 from __future__ import annotations
@@ -73,17 +73,19 @@ def render_child_main(conn: Connection, job_id: str, midi: list[Path], preset: R
         conn.send(("error", RenderError(f"rendering failed: {type(err).__name__}: {err}")))
 
 
-def render_child_wait(conn: Connection, child_main: Callable[..., None], log_level: str) -> None:
-    """A render process waiting for its job: libraries loaded, its own process group made."""
+def render_child_wait(conn: Connection, child_main: Callable[..., None], log_level: str, preload: bool) -> None:
+    """A render process waiting for its job, in its own process group; ``preload``: with the libraries
+    a render may need loaded first (a process started ahead of time; one started for a waiting job
+    loads only what that job needs)."""
     if hasattr(os, "setpgrp"):
         os.setpgrp()
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s render %(levelname)s %(name)s: %(message)s")
-    import bridge.render.stems  # noqa: F401  (NumPy, and what a render imports at its start)
-    for module in ("pedalboard", "fluidsynth", "scipy.signal"):
-        try:
-            __import__(module)
-        except ImportError:  # the render reports it, in words, if it needs the module
-            pass
+    if preload:
+        for module in ("bridge.render.stems", "pedalboard", "fluidsynth", "scipy.signal"):
+            try:
+                __import__(module)
+            except ImportError:  # the render reports it, in words, if it needs the module
+                pass
     try:
         args = conn.recv()
     except (EOFError, OSError, KeyboardInterrupt):  # the daemon stopped or replaced this process
@@ -105,7 +107,6 @@ class RenderService:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._spare: tuple[multiprocessing.process.BaseProcess, Connection] | None = None
-        self._spare_log_level = ""
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._serve, name="render", daemon=True)
@@ -163,30 +164,30 @@ class RenderService:
                     self._running = None
                     stopping = self._stopping
                 if not stopping:
-                    self._prepare_spare()
+                    self._prepare_spare(preload=True)
 
-    def _prepare_spare(self) -> None:
-        """Start the process for the next render now, while nothing waits for it."""
+    def _prepare_spare(self, preload: bool) -> None:
+        """Start a render process: ahead of time with ``preload`` (it loads the libraries while nothing
+        waits), else for the job at hand."""
         if self._spare is not None or self._stopping:
             return
         try:
             parent, child = self._context.Pipe()
             process = self._context.Process(target=render_child_wait, args=(child, self._child_main,
-                                                                            self.settings.log_level),
+                                                                            self.settings.log_level, preload),
                                             name="continuo-render", daemon=False)
             process.start()
             child.close()
         except Exception as err:  # out of processes or memory: the render that needs one reports it
             log.warning("could not start a render process: %s", err)
             return
-        self._spare, self._spare_log_level = (process, parent), self.settings.log_level
+        self._spare = (process, parent)
 
     def _take_spare(self) -> tuple[multiprocessing.process.BaseProcess, Connection]:
         """The waiting render process if it is still alive, else a new one."""
-        if self._spare is not None and (not self._spare[0].is_alive()
-                                        or self._spare_log_level != self.settings.log_level):
+        if self._spare is not None and not self._spare[0].is_alive():
             self._drop_spare()
-        self._prepare_spare()
+        self._prepare_spare(preload=False)
         if self._spare is None:
             raise RenderError("could not start a render process; the system is out of processes or memory: "
                               "close other programs and render again")

@@ -120,16 +120,13 @@ class SketchSynth:
     def _oscillator(self, spectrum: str, freq: float, n: np.ndarray) -> np.ndarray:
         limit = (self.sample_rate / 2) // freq  # band-limited: no harmonic above Nyquist
         harmonics = max([h for h in HARMONIC_STEPS if h <= limit] or [1])  # few tables, each reused
-        table = self._table(spectrum, harmonics)
+        table = _wavetable(spectrum, harmonics)
         # 32-bit fixed-point phase (integer multiply, shift, mask: no float modulo) and a nearest-sample
         # lookup: with 8192 points its error stays near -70 dB, inaudible under a sketch
         phase = n * int(round(freq / self.sample_rate * 2**32))
         phase >>= 32 - TABLE_BITS
         phase &= TABLE_SIZE - 1
         return table[phase]
-
-    def _table(self, spectrum: str, harmonics: int) -> np.ndarray:
-        return _wavetable(spectrum, harmonics)
 
     def _decay_seconds(self, voice: Voice, freq: float) -> float:
         if voice.sustain == 0.0:  # low notes ring longer, like strings

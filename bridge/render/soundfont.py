@@ -158,7 +158,6 @@ class SoundfontSynth:
         self._write = self._lib.fluid_synth_write_float
         self._active = self._lib.fluid_synth_get_active_voice_count
         self.skip_silence = True  # see _advance
-        self._clean = True  # the buffer being rendered holds zeros where nothing was written
 
     def render(self, part: Part, frames: int, program: int | None = None, out: np.ndarray | None = None) -> np.ndarray:
         """``part`` as stereo float32 audio of exactly ``frames`` samples (shape (2, frames)).
@@ -181,19 +180,17 @@ class SoundfontSynth:
         events += [(int(round(t * sr)), 0, "cc", number, value) for t, number, value in part.controls]
         events += [(int(round(t * sr)), 0, "bend", value, 0) for t, value in part.bends]
         events.sort(key=lambda e: (e[0], e[1]))
+        clean = out is None  # zeros wherever nothing is written; a used buffer's skipped stretches are cleared
         if out is None:
-            out, self._clean = np.zeros((2, frames), dtype=np.float32), True
-        else:
-            if out.shape != (2, frames) or out.dtype != np.float32 or not out.flags.c_contiguous:
-                raise ValueError(f"out must be C-contiguous float32 of shape (2, {frames})")
-            self._clean = False  # its skipped stretches must be cleared
-        left, right = out[0], out[1]  # contiguous rows: FluidSynth writes straight into them
-        self._rows = (left.ctypes.data, right.ctypes.data)
+            out = np.zeros((2, frames), dtype=np.float32)
+        elif out.shape != (2, frames) or out.dtype != np.float32 or not out.flags.c_contiguous:
+            raise ValueError(f"out must be C-contiguous float32 of shape (2, {frames})")
+        self._rows = (out[0].ctypes.data, out[1].ctypes.data)  # contiguous rows: FluidSynth writes into them
         position = 0
         for frame, _, kind, a, b in events:
             frame = min(frame, frames)
             if frame > position:
-                self._advance(left, right, position, frame)
+                self._advance(out, position, frame, clean)
                 position = frame
             if kind == "on":
                 fs.noteon(channel, a, b)
@@ -204,11 +201,11 @@ class SoundfontSynth:
             else:
                 fs.pitch_bend(channel, a)
         if position < frames:
-            self._advance(left, right, position, frames)
+            self._advance(out, position, frames, clean)
         fs.all_sounds_off(channel)
         return out
 
-    def _advance(self, left: np.ndarray, right: np.ndarray, start: int, end: int) -> None:
+    def _advance(self, out: np.ndarray, start: int, end: int, clean: bool) -> None:
         """Synthesise frames ``start`` to ``end``, in slices; once no voice sounds (a rest, the tail
         after the last release) the rest is left at (or set to) zeros, which is what FluidSynth would
         write with its reverb and chorus off. Only whole 64-frame blocks are skipped, so later events
@@ -217,9 +214,8 @@ class SoundfontSynth:
         while start < end:
             if self.skip_silence and not self._active(synth):
                 skipped, start = start, start + (end - start) // FLUID_BLOCK * FLUID_BLOCK
-                if not self._clean:
-                    left[skipped:start] = 0.0
-                    right[skipped:start] = 0.0
+                if not clean:
+                    out[:, skipped:start] = 0.0
                 if start < end:
                     self._fill(start, end)
                 return

@@ -10,7 +10,7 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -100,7 +100,7 @@ def render_part(part: Part, spec: PartSpec, preset: RenderPreset, soundfont: str
         dry = render_plugin_part(part, instrument, frames, sr, where)
     stereo = _place(dry, spec.pan, spec.gain_db)
     chain = build_chain(spec.effects, where, PLUGIN_LOAD_SECONDS)
-    wet = apply_chain(chain, spec.effects, _fit(stereo, frames), sr)
+    wet = _fit(apply_chain(chain, _fit(stereo, frames), sr), frames)
     return wet, f"{kind}:{Path(detail).name if kind != 'sketch' else detail}"
 
 
@@ -150,13 +150,13 @@ class Mixdown:
     """
 
     def __init__(self, song: Song, source: Path, preset: RenderPreset, out_dir: Path, prefix: str = ""):
-        self.song, self.source, self.preset, self.out_dir = song, source, preset, out_dir
+        self.source, self.preset, self.out_dir = source, preset, out_dir
         self.base = prefix or safe_part_name(song.name, "song", 30)
         self.waits = preset.loudness_lufs is not None and preset.loudness_mode == "mix"
         self.waiting: dict[str, np.ndarray] = {}
         self.mix: np.ndarray | None = None
         self.staged: list[tuple[Path, Path]] = []  # (temporary file, final path)
-        self.paths: dict[str, Path] = {}
+        self.stems: dict[str, Path] = {}
         self.instruments: dict[str, str] = {}
 
     def add(self, name: str, audio: np.ndarray, instrument: str) -> bool:
@@ -166,7 +166,8 @@ class Mixdown:
             self.waiting[name] = audio
             return False
         target = self.preset.loudness_lufs  # None, or each stem to its own loudness
-        self._write(name, audio, 1.0 if target is None else gain_to(audio, self.preset.sample_rate, target))
+        self.stems[name] = self._write(name, audio, 1.0 if target is None else
+                                       gain_to(audio, self.preset.sample_rate, target))
         if self.mix is None:
             self.mix = audio  # the mix is summed in place here: this stem's memory becomes the mix's
             return False
@@ -177,7 +178,7 @@ class Mixdown:
         """The master chain, loudness and the mix file; every file renamed into place."""
         from bridge.render.effects import apply_chain, build_chain
 
-        preset, sr = self.preset, self.preset.sample_rate
+        preset, sr, target = self.preset, self.preset.sample_rate, self.preset.loudness_lufs
         if self.waits:
             parts = list(self.waiting.values())
             summed = parts[0] + parts[1] if len(parts) > 1 else parts[0].copy()
@@ -187,26 +188,18 @@ class Mixdown:
             summed = self.mix
         if preset.master_gain_db:
             summed *= np.float32(10 ** (preset.master_gain_db / 20))
+        # with the mix's loudness setting every gain, the gain goes before the master chain, so its
+        # limiter still catches the peaks; the chain is not linear, so the result is measured again
+        # and trimmed (a fraction of a dB). The sum is not needed again: all of it works in place.
+        gain = gain_to(summed, sr, target) if self.waits else 1.0
+        if gain != 1.0:
+            summed *= np.float32(gain)
         master = build_chain(preset.master, f"[render.master] of {preset.source}", PLUGIN_LOAD_SECONDS)
-
-        def run_master(gain: float) -> np.ndarray:  # in place where it can: the sum is not needed again
-            if gain != 1.0:
-                summed[...] *= np.float32(gain)
-            return apply_chain(master, preset.master, summed, sr)
-
-        gain, target = 1.0, preset.loudness_lufs
-        if self.waits:
-            # the gain goes before the master chain, so its limiter still catches the peaks; the chain
-            # is not linear, so the result is measured again and trimmed (a fraction of a dB)
-            gain = gain_to(summed, sr, target)
-            mix = run_master(gain)
+        mix = _fit(apply_chain(master, summed, sr), summed.shape[1])
+        if target is not None:
             mix *= np.float32(gain_to(mix, sr, target))
-            for name, audio in self.waiting.items():
-                self._write(name, audio, gain)
-        else:
-            mix = run_master(gain)
-            if target is not None:
-                mix *= np.float32(gain_to(mix, sr, target))
+        for name, audio in self.waiting.items():
+            self.stems[name] = self._write(name, audio, gain)
         if preset.bit_depth != 32 and peak_dbfs(mix) > 0.0:
             log.warning("%s: the mix peaks at %+.1f dBFS and clips; lower loudness_lufs or add a Limiter to "
                         "[render.master] effects in %s", self.source, peak_dbfs(mix), preset.source)
@@ -214,8 +207,7 @@ class Mixdown:
         for tmp, path in self.staged:
             commit(tmp, path)
         self.staged.clear()
-        stems = {name: self.paths[name] for name in self.instruments}
-        return RenderedSong(self.source, mix_path, stems, mix.shape[1], sr, 20 * math.log10(gain),
+        return RenderedSong(self.source, mix_path, dict(self.stems), mix.shape[1], sr, 20 * math.log10(gain),
                             dict(self.instruments))
 
     def discard(self) -> None:
@@ -231,17 +223,22 @@ class Mixdown:
         tmp = stage(path, lambda tmp: encode_audio(tmp, audio, preset.sample_rate, preset.format, preset.bit_depth,
                                                    gain), durable=False)
         self.staged.append((tmp, path))
-        self.paths[name] = path
         return path
 
 
-def mix_and_write(song: Song, source: Path, stems: dict[str, np.ndarray], preset: RenderPreset, out_dir: Path,
-                  prefix: str = "", instruments: dict[str, str] | None = None) -> RenderedSong:
-    """Sum the stems (in their order), run the master chain, normalise loudness, write every file."""
+def mix_and_write(song: Song, source: Path, stems: Iterable[tuple[str, np.ndarray, str]], preset: RenderPreset,
+                  out_dir: Path, prefix: str = "",
+                  on_mixed: Callable[[np.ndarray | None], None] = lambda reusable: None) -> RenderedSong:
+    """Mix ``stems`` ((part, audio, instrument), in part order, taken as they come), run the master
+    chain, normalise loudness, write every file (see Mixdown).
+
+    ``on_mixed(audio)`` is called after each stem with its memory when the next part may write over
+    it, else with None.
+    """
     mixdown = Mixdown(song, source, preset, out_dir, prefix)
     try:
-        for name, audio in stems.items():
-            mixdown.add(name, audio, (instruments or {}).get(name, ""))
+        for name, audio, instrument in stems:
+            on_mixed(audio if mixdown.add(name, audio, instrument) else None)
         return mixdown.finish()
     finally:
         mixdown.discard()
@@ -298,18 +295,19 @@ def _import_quietly(module: str) -> None:
 
 def _render_song(path: Path, song: Song, preset: RenderPreset, out_dir: Path, soundfont: str, prefix: str,
                  on_part: Callable[[], None] = lambda: None) -> RenderedSong:
-    """Every part of one file in this process, each written as soon as it is mixed (see Mixdown), its
-    memory used again for the next part."""
-    mixdown = Mixdown(song, Path(path), preset, out_dir, prefix)
-    spare = None
-    try:
+    """Every part of one file in this process, each written as soon as it is mixed, its memory used
+    again for the next part."""
+    spare: list[np.ndarray | None] = [None]
+
+    def stems() -> Iterator[tuple[str, np.ndarray, str]]:
         for index, part in enumerate(song.parts):
-            audio, instrument = _render_song_part(song, index, preset, soundfont, str(path), spare)
-            spare = audio if mixdown.add(part.name, audio, instrument) else None
-            on_part()
-        return mixdown.finish()
-    finally:
-        mixdown.discard()
+            yield (part.name, *_render_song_part(song, index, preset, soundfont, str(path), spare[0]))
+
+    def mixed(reusable: np.ndarray | None) -> None:
+        spare[0] = reusable
+        on_part()
+
+    return mix_and_write(song, Path(path), stems(), preset, out_dir, prefix, mixed)
 
 
 def _uses_plugins(songs: Sequence[Song], preset: RenderPreset) -> bool:
@@ -345,28 +343,25 @@ def _render_threaded(paths, songs, preset, out_dir, soundfont, progress, prefixe
             out = None  # another file's length
         return _render_song_part(song, index, preset, soundfont, str(path), out)
 
-    results = []
+    def mixed(reusable: np.ndarray | None) -> None:
+        nonlocal done
+        if reusable is not None:
+            spares.put(reusable)
+        done += 1
+        if progress:
+            progress(done, total)
+
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="continuo-render") as pool:
         futures = [[pool.submit(render, song, index, path) for index in range(len(song.parts))]
                    for path, song in zip(paths, songs)]
         try:
-            for number, (path, song) in enumerate(zip(paths, songs)):
-                mixdown = Mixdown(song, Path(path), preset, out_dir, prefixes[number] if prefixes else "")
-                try:
-                    for part, future in zip(song.parts, futures[number]):
-                        audio, instrument = future.result()
-                        if mixdown.add(part.name, audio, instrument):
-                            spares.put(audio)
-                        done += 1
-                        if progress:
-                            progress(done, total)
-                    results.append(mixdown.finish())
-                finally:
-                    mixdown.discard()
+            return [mix_and_write(song, Path(path), ((part.name, *future.result()) for part, future
+                                                     in zip(song.parts, futures[number])),
+                                  preset, out_dir, prefixes[number] if prefixes else "", mixed)
+                    for number, (path, song) in enumerate(zip(paths, songs))]
         finally:
             for pending in (f for group in futures for f in group):
                 pending.cancel()
-    return results
 
 
 def _render_task_into(song_path: str, index: int, preset: RenderPreset, soundfont: str, scratch: str,
@@ -430,14 +425,15 @@ def _render_pooled(pool: Executor, paths, songs, preset, out_dir, soundfont, pro
                 if progress:
                     progress(done, total)
                 continue
-            stems, instruments = {}, {}
-            for index, (part, future) in enumerate(zip(song.parts, song_futures)):
-                instruments[part.name] = future.result()
-                stems[part.name] = buffers[number][index]
+            def mixed(reusable: np.ndarray | None) -> None:
+                nonlocal done
                 done += 1
                 if progress:
                     progress(done, total)
-            results.append(mix_and_write(song, Path(path), stems, preset, out_dir, prefix, instruments))
+
+            stems = ((part.name, buffers[number][index], future.result())
+                     for index, (part, future) in enumerate(zip(song.parts, song_futures)))
+            results.append(mix_and_write(song, Path(path), stems, preset, out_dir, prefix, mixed))
     except BrokenProcessPool as err:
         raise RenderError(
             f"an instrument or effect crashed a render process while rendering {path}; find the plugin "

@@ -22,12 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
 
-from models.api import Request
-from models.corpora import read_pop909
-from models.data import TokenCache
-from models.evaluate import generation_metrics, markov_pitch_nll, model_nll
+from models.data.pop909 import read_pop909
+from models.data.token_cache import TokenCache
+from models.evaluate.generation import generation_metrics
+from models.evaluate.likelihood import markov_pitch_nll, model_nll
 from models.registry import load_generator
-from models.tokenizer import BOS, STYLE0
+from models.transformer.tokens import BOS, STYLE0
+from models.types import Request
 
 PROGRESSION = "Am7 | D7 | Gmaj7 Em7 | Cmaj7 | Am7 | D7 | G | G"
 
@@ -46,7 +47,7 @@ def nll_table(data: str, limit: int = 0) -> dict[str, dict[str, float]]:
 
 def int8_copy(model: torch.nn.Module) -> torch.nn.Module:
     """The model with its block weights replaced by what the int8 decoder multiplies with (for the NLL)."""
-    from models.numpy_decoder import quantize_int8
+    from models.transformer.numpy_decoder import quantize_int8
 
     with torch.no_grad():
         for block in model.blocks:
@@ -80,9 +81,10 @@ def decode_speed(bars: int = 8, repeats: int = 3) -> tuple[float, float, float, 
     same sizes and token counts, batch 1."""
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    from models.decoding import SamplingSettings, run_plans
-    from models.sampling import Section
-    from models.tokenizer import BAR, METER0, TRACKS, TTRACK0
+    from models.sampling import Sampling
+    from models.transformer.decoding import run_plans
+    from models.transformer.grammar import Section
+    from models.transformer.tokens import BAR, METER0, TRACKS, TTRACK0
 
     generator = load_generator("transformer", "cpu")
     config = generator.model.config
@@ -98,7 +100,7 @@ def decode_speed(bars: int = 8, repeats: int = 3) -> tuple[float, float, float, 
     for seed in range(repeats):  # interleaved, so all see the same machine load
         for int8, rates in ((True, ours), (False, ours_float)):
             began = time.perf_counter()
-            tokens = run_plans(generator.model, [plan], SamplingSettings(1.0, 0, 0.95), seed, int8=int8)[0]
+            tokens = run_plans(generator.model, [plan], Sampling(top_p=0.95), seed, int8=int8)[0]
             rates.append((len(tokens) - 2) / (time.perf_counter() - began))
         new_tokens = min(len(tokens) - 2, config.n_ctx - 2)  # GPT-2's learned positions stop at n_ctx
         began = time.perf_counter()

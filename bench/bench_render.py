@@ -31,10 +31,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bridge.midi.files import build_midi, write_midi  # noqa: E402
-from bridge.render.presets import load_preset, parse_render, with_instrument  # noqa: E402
+from bridge.presets import load_preset  # noqa: E402
+from bridge.render.presets import parse_render  # noqa: E402
 from bridge.render.soundfont import require_soundfont  # noqa: E402
+from bridge.render.specs import with_instrument  # noqa: E402
 from bridge.render.stems import render_files  # noqa: E402
-from models.api import Note  # noqa: E402
+from models.types import Note  # noqa: E402
 
 PARTS = ("melody", "counter", "keys", "bass", "pad", "arp", "drums")
 TEMPO = 120.0
@@ -111,7 +113,7 @@ def daemon_renders(work: Path, soundfont: Path, bars: int = 8, renders: int = 4)
                 ended.set()
 
             started = time.perf_counter()
-            service.submit(RenderJob(f"bench{number}", [song], load_preset("default"), finish,
+            service.submit(RenderJob(f"bench{number}", [song], load_preset("default").render, finish,
                                      lambda job, error: finish(job, error, f"error: {error}")))
             ended.wait(120)
             seconds.append(time.perf_counter() - started)
@@ -148,8 +150,8 @@ def main() -> int:
                         str(song)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     dry = parse_render({"soundfont": str(soundfont), "default": {"instrument": "soundfont"}}, "bench (dry)")
-    full = with_instrument(load_preset("default"), "soundfont").replace(soundfont=str(soundfont))
-    sketch = load_preset("sketch")
+    full = with_instrument(load_preset("default").render, "soundfont").replace(soundfont=str(soundfont))
+    sketch = load_preset("sketch").render
     out = work / "out"
     render_files([song], sketch, out, jobs=1)  # warm-up: imports, SoundFont file in the page cache
     render_files([song], full, out, jobs=1)

@@ -2,14 +2,17 @@
 
 AbletonOSC (a remote script inside Live) listens on UDP 11000 and answers getters on the same
 address, with the object's indices first, to the sender's IP at port 11001. Setters and methods
-(create a clip, add notes) are not answered; Live reports their failures on ``/live/error``.
-Live handles messages one at a time, in order, so a getter's answer also proves that every
+(create a clip, add notes) are not answered; Live reports their failures on ``/live/error`` (one
+string). Live handles messages one at a time, in order, so a getter's answer also proves that every
 message sent before it has been handled. Indices here are AbletonOSC's: tracks and slots from 0.
+Every answer is one datagram, whatever its size (AbletonOSC has no chunking): notes are read in
+pitch and time windows small enough that no answer exceeds REPLY_LIMIT_BYTES.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import socket
 import threading
@@ -30,10 +33,24 @@ from bridge.settings import Settings, is_loopback
 
 log = logging.getLogger(__name__)
 
-CHUNK_DELIMITER = "#$#"  # AbletonOSC marks the first and last datagram of a reply split in parts
 NOTES_PER_MESSAGE = 60  # about 1.3 KB: one datagram under an Ethernet MTU
 MESSAGES_PER_ROUND_TRIP = 10  # then wait for Live, so its socket buffer never overflows
 HINT = "is AbletonOSC installed and Live running?"
+# AbletonOSC answers /live/clip/get/notes with int pitch and float start, duration and velocity (4 bytes
+# each) and a True/False mute (a type tag, no data) per note: 21 bytes, after at most 39 of header
+NOTE_REPLY_BYTES, REPLY_HEADER_BYTES = 21, 39
+REPLY_LIMIT_BYTES = 8192  # never ask for more: macOS refuses datagrams over 9216 bytes by default
+REPLY_LIMIT_NOTES = (REPLY_LIMIT_BYTES - REPLY_HEADER_BYTES) // NOTE_REPLY_BYTES  # 388
+WINDOW_NOTES = REPLY_LIMIT_NOTES // 3  # a window aims at this, so a passage three times denser still fits
+FIRST_SPAN_BEATS = 16.0
+GRID_BEATS = 1 / 64  # window edges fall on this grid, exact in the 32-bit floats OSC carries
+LAST_BEAT = 8192.0  # as far as AbletonOSC's own default range reaches
+PITCHES = (0, 128)  # Live's ranges are half-open: a span of 127 (AbletonOSC's default) leaves out 127
+Window = tuple[int, int, float, float]  # start pitch, pitch span, start time, time span (beats)
+
+
+class ReplyTooLarge(AbletonError):
+    """AbletonOSC could not send an answer (its sendto failed: the datagram was too large)."""
 
 
 @dataclass(frozen=True)
@@ -123,27 +140,43 @@ class LiveClient:
     def clip(self, prop: str, track: int, slot: int) -> object:
         return self.ask(f"/live/clip/get/{prop}", track, slot)[0]
 
-    def get_notes(self, track: int, slot: int) -> list[LiveNote]:
-        """Every note of a MIDI clip, joining a reply that AbletonOSC split between datagrams."""
-        address = "/live/clip/get/notes"
-        self.send(address, track, slot)
-        deadline = time.monotonic() + self.timeout_seconds
-        flat: list = []
-        while True:
-            reply_address, reply = self._next(address, deadline)
-            if reply_address != address:
-                continue
-            chunked = bool(flat) or (reply[:1] == [CHUNK_DELIMITER])
-            if not chunked and not _same(reply[:2], (track, slot)):
-                continue
-            flat.extend(reply)
-            if not chunked or (len(flat) > 1 and flat[-1] == CHUNK_DELIMITER):
-                break
-        values = [v for v in flat if v != CHUNK_DELIMITER][2:]
+    def get_notes(self, track: int, slot: int, length_beats: float) -> list[LiveNote]:
+        """Every note of a MIDI clip from beat 0, read in windows whose answers each fit one datagram.
+
+        Windows over the clip's length adapt to the density found so far; the rest, up to LAST_BEAT,
+        is asked for at once. A window whose answer AbletonOSC could not send is split and asked again.
+        """
+        notes: list[LiveNote] = []
+        end = math.ceil(length_beats / GRID_BEATS) * GRID_BEATS
+        start, span = 0.0, FIRST_SPAN_BEATS
+        while start < LAST_BEAT:
+            span = LAST_BEAT - start if start >= end else min(span, end - start)
+            found = self._notes_in(track, slot, (*PITCHES, start, span))
+            notes.extend(found)
+            start += span
+            span = _on_grid(min(4 * span, span * WINDOW_NOTES / max(len(found), 1)))
+        return notes
+
+    def _notes_in(self, track: int, slot: int, window: Window) -> list[LiveNote]:
+        try:
+            values = self.ask("/live/clip/get/notes", track, slot, *window, echo=2)
+        except ReplyTooLarge:
+            halves = _halves(window)
+            if halves is None:
+                raise AbletonError(f"Live could not send the notes of track {track + 1} slot {slot + 1} at pitch "
+                                   f"{window[0]} from beat {window[2]:g}, even one by one") from None
+            return [n for half in halves for n in self._notes_in(track, slot, half)]
         if len(values) % 5:
             raise AbletonError(f"Live's notes for track {track + 1} slot {slot + 1} are not in groups of 5")
-        return [LiveNote(int(values[i]), float(values[i + 1]), float(values[i + 2]), float(values[i + 3]),
-                         bool(values[i + 4])) for i in range(0, len(values), 5)]
+        notes = [LiveNote(int(values[i]), float(values[i + 1]), float(values[i + 2]), float(values[i + 3]),
+                          bool(values[i + 4])) for i in range(0, len(values), 5)]
+        low_pitch, pitches, low_beat, beats = window
+        outside = [n for n in notes if not (low_pitch <= n.pitch < low_pitch + pitches
+                                            and low_beat - 1e-3 <= n.start_beats < low_beat + beats + 1e-3)]
+        if outside:
+            raise AbletonError("AbletonOSC answered /live/clip/get/notes with notes outside the pitches and "
+                               "beats asked for: it is too old to read a clip in parts; update AbletonOSC")
+        return notes
 
     def add_notes(self, track: int, slot: int, notes: Sequence[LiveNote]) -> int:
         """Write notes in datagram-sized messages, waiting for Live every few; return the messages sent."""
@@ -174,7 +207,9 @@ class LiveClient:
                 continue
             address, args = message
             if address == "/live/error":
-                text = " ".join(str(a) for a in args if a != "log") or "no details"
+                text = " ".join(str(a) for a in args).strip() or "no details"
+                if text.startswith("Socket error"):  # AbletonOSC's sendto failed: the answer is lost
+                    raise ReplyTooLarge(f"Live could not send its answer to {waiting_for}: {text.splitlines()[-1]}")
                 raise AbletonError(f"Live refused a request while continuo waited for {waiting_for}: {text}")
             return address, args
 
@@ -196,6 +231,21 @@ class LiveClient:
             log.info("ignored a malformed datagram from Live: %s", err)
             return None
         return messages[0] if messages else None
+
+
+def _on_grid(beats: float) -> float:
+    return max(GRID_BEATS, round(beats / GRID_BEATS) * GRID_BEATS)
+
+
+def _halves(window: Window) -> tuple[Window, Window] | None:
+    """Split a window in time, or in pitch once it is one grid step long; None when it is one note's worth."""
+    low_pitch, pitches, start, span = window
+    if span > GRID_BEATS:
+        half = _on_grid(span / 2)
+        return (low_pitch, pitches, start, half), (low_pitch, pitches, start + half, span - half)
+    if pitches > 1:
+        return (low_pitch, pitches // 2, start, span), (low_pitch + pitches // 2, pitches - pitches // 2, start, span)
+    return None
 
 
 def _same(got: Sequence[object], want: Sequence[object]) -> bool:

@@ -1,4 +1,4 @@
-"""Wiring and lifecycle of the daemon: clips, job engine, OSC server; start, stop, signals."""
+"""Wiring and lifecycle of the daemon: services, the job pipeline, OSC handlers, the MIDI trigger; start, stop, signals."""
 
 from __future__ import annotations
 
@@ -12,12 +12,18 @@ from bridge.ableton import AbletonService
 from bridge.clips import ClipStore
 from bridge.errors import ConfigError
 from bridge.jobs.engine import JobEngine
-from bridge.jobs.finished import ResultStore
+from bridge.jobs.pipeline import Pipeline
+from bridge.jobs.store import ResultStore
 from bridge.jobs.worker import Loader, load_default
 from bridge.midi.connection import PortFactory
 from bridge.midi.service import MidiService
-from bridge.osc import routes_ableton, routes_clip, routes_job, routes_midi, routes_render, routes_server
+from bridge.osc import routes_ableton
 from bridge.osc.router import Router
+from bridge.osc.routes_clip import ClipHandler
+from bridge.osc.routes_job import JobHandler
+from bridge.osc.routes_midi import MidiHandler
+from bridge.osc.routes_render import RenderHandler
+from bridge.osc.routes_server import ServerHandler
 from bridge.osc.server import OscServer
 from bridge.render.service import RenderService
 from bridge.settings import Settings
@@ -36,25 +42,22 @@ class App:
         self.midi = MidiService(settings, self.clips, midi_ports)
         self.renders = RenderService(settings)
         self.ableton = AbletonService(settings)
-        self.router = Router([*routes_server.routes(self), *routes_clip.routes(self), *routes_job.routes(self),
-                              *routes_midi.routes(self), *routes_render.routes(self),
+        self.pipeline = Pipeline(settings, self.engine, self.clips, self.results, self.midi, self.renders)
+        midi_handler = MidiHandler(self.midi, self.results, self.pipeline)
+        self.midi.on_trigger = midi_handler.on_trigger
+        self.midi.on_ports = midi_handler.on_ports
+        self.router = Router([*ServerHandler(self.status).routes(), *ClipHandler(self.clips).routes(),
+                              *JobHandler(self.pipeline).routes(), *midi_handler.routes(),
+                              *RenderHandler(settings, self.results, self.pipeline).routes(),
                               *routes_ableton.routes(self)])
         self.osc = OscServer(settings, self.router.handle_packet)
-        self._counts = {"accepted": 0, "done": 0, "failed": 0}
-        self._counts_lock = threading.Lock()
         self._stopped = threading.Event()
 
-    def count(self, what: str) -> None:
-        with self._counts_lock:
-            self._counts[what] += 1
-
     def status(self) -> dict[str, object]:
-        with self._counts_lock:
-            counts = dict(self._counts)
         return {
             "version": __version__,
             **self.engine.status(),
-            **counts,
+            **self.pipeline.counts.snapshot(),
             "clips": len(self.clips.names()),
             "output_dir": str(self.settings.output_dir),
             **self.osc.counters(),

@@ -1,4 +1,4 @@
-"""The `continuo` command: argument parsing → Settings → run. The only place that configures logging."""
+"""The `continuo` command: argument parsing → Settings → run; the one place that sets up logging (bridge/logs.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bridge import __version__
 from bridge.errors import ContinuoError
+from bridge.logs import configure_logging
 from bridge.settings import LOG_LEVELS, Settings, load_settings
 
 log = logging.getLogger("continuo")
@@ -35,17 +36,12 @@ def _settings(args: argparse.Namespace, names: tuple[str, ...]) -> Settings:
     return load_settings(args.config, flags={name: getattr(args, name) for name in names})
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
-
-
 def _cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args, SETTING_FLAGS)
     if args.print_config:
         sys.stdout.write(settings.to_toml())
         return 0
-    _configure_logging(settings.log_level)
+    configure_logging(settings.log_level)
     from bridge.app import App
 
     App(settings).run_until_signal()
@@ -53,14 +49,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from bridge.jobs.results import result_stem, save_results
+    from bridge.jobs.outputs import result_stem, save_results
     from bridge.midi.files import build_midi, read_notes, write_midi
-    from bridge.requests import CLIP_KEYS, KEYS, JobSpec, parse_mapping
+    from bridge.keys import CLIP_KEYS, KEYS
+    from bridge.presets import preset_programs
+    from bridge.requests import JobSpec, parse_mapping
     from models.registry import load_generator
 
     names = ("output_dir", "log_level", "model", "device")
     settings = _settings(args, names)
-    _configure_logging(settings.log_level)
+    configure_logging(settings.log_level)
     given = {k: getattr(args, k) for k in KEYS if k not in CLIP_KEYS and getattr(args, k) is not None}
     if given.get("play", "no") != "no":
         raise ContinuoError("--play needs the daemon's MIDI ports: run `continuo serve` and send "
@@ -80,34 +78,32 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise ContinuoError(str(err)) from None
     log.info("generated %d result(s) in %.3f s", len(results), time.perf_counter() - started)
+    programs = preset_programs(spec.preset, allow_path=True) if spec.preset else {}
     if args.out:
         out = Path(args.out)
         paths = []
         for number, result in enumerate(results, start=1):
             path = out if len(results) == 1 else out.with_name(f"{out.stem}-v{number}{out.suffix or '.mid'}")
-            midi = build_midi(result.parts, result.tempo, result.meter, result.chords, title=out.stem)
+            midi = build_midi(result.parts, result.tempo, result.meter, result.chords, title=out.stem,
+                              programs=programs)
             paths.append(write_midi(path, midi))
     else:
-        paths = save_results(results, result_stem("cli", spec.output), settings.output_dir, title="continuo")
+        paths = save_results(results, result_stem("cli", spec.output), settings.output_dir, title="continuo",
+                             programs=programs)
     for path, result in zip(paths, results):
         counts = ", ".join(f"{part} {len(notes)} notes" for part, notes in result.parts.items())
         print(f"{path}  ({counts})")
     if spec.preview:
-        from bridge.jobs.results import save_previews
+        from bridge.jobs.outputs import save_previews
 
         for path in save_previews(results, paths, spec.output or "continuo"):
             print(f"{path}  (piano roll)")
     if spec.render:
+        from bridge.presets import load_preset
         from bridge.render.batch import describe
-        from bridge.render.presets import load_preset
         from bridge.render.stems import render_files
 
-        if spec.preset:
-            from bridge.presets import load_preset as load_full_preset
-
-            preset = load_full_preset(spec.preset).render
-        else:
-            preset = load_preset(settings.render_preset)
+        preset = load_preset(spec.preset or settings.render_preset).render
         for song in render_files(paths, preset, paths[0].parent, settings.soundfont, settings.render_jobs):
             print("\n".join(describe(song)))
     return 0
@@ -147,7 +143,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from models.registry import load_generator
 
     settings = _settings(args, ("output_dir", "log_level", "model", "device", "soundfont"))
-    _configure_logging(settings.log_level)
+    configure_logging(settings.log_level)
     preset = load_preset(args.preset)
     try:
         generator = load_generator(settings.model, device=settings.device)
@@ -175,10 +171,13 @@ def _cmd_ports(args: argparse.Namespace) -> int:
     return 0
 
 
+DOCTOR_FLAGS = ("host", "port", "reply_port", "allow", "output_dir", "model", "device", "midi_backend", "soundfont")
+
+
 def _cmd_doctor(args: argparse.Namespace) -> int:
     from bridge.doctor import run_checks
 
-    settings = _settings(args, ("host", "port", "reply_port", "allow", "output_dir", "model", "device"))
+    settings = _settings(args, DOCTOR_FLAGS)
     problems = 0
     for check in run_checks(settings):
         mark = "ok  " if check.ok else "FAIL"
@@ -197,7 +196,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     from bridge.render import batch
 
     settings = _settings(args, RENDER_FLAGS)
-    _configure_logging(settings.log_level)
+    configure_logging(settings.log_level)
     for song in batch.run(args, settings):
         print("\n".join(batch.describe(song)))
     return 0
@@ -206,10 +205,10 @@ def _cmd_render(args: argparse.Namespace) -> int:
 # train and eval need torch: module, help, description and example of each; their parsers are built
 # only when they run (see _torch_command), so every other command starts in well under a second
 TORCH_COMMANDS = {
-    "train": ("models.train", "train or fine-tune the generation model (docs/models.md)",
+    "train": ("models.transformer.train", "train or fine-tune the generation model (docs/models.md)",
               "Train the transformer (or the LSTM baseline); resumes from OUT/last.safetensors.",
               "continuo train --finetune ~/midi/mine:custom --steps 500 --out ~/continuo-finetune"),
-    "eval": ("models.evaluate", "measure a model: NLL per note and musical metrics on a MIDI folder",
+    "eval": ("models.evaluate.command", "measure a model: NLL per note and musical metrics on a MIDI folder",
              "Print NLL per note on the held-out pieces of DIR and metrics of music generated from them.",
              "continuo eval --data ../shared/datasets/pop909 --model transformer"),
 }
@@ -228,7 +227,7 @@ def _torch_parser(name: str) -> argparse.ArgumentParser:
 
 
 def _run_torch_command(name: str, run: Callable[[argparse.Namespace], object], args: argparse.Namespace) -> int:
-    _configure_logging(_settings(args, ("log_level",)).log_level)
+    configure_logging(_settings(args, ("log_level",)).log_level)
     try:
         outcome = run(args)
     except (ValueError, FileNotFoundError) as err:
@@ -248,7 +247,7 @@ def _torch_command(name: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bridge.requests import CLIP_KEYS, KEYS
+    from bridge.keys import CLIP_KEYS, KEYS
 
     parser = argparse.ArgumentParser(prog="continuo", description="Music generation for your DAW, over OSC and MIDI.")
     parser.add_argument("--version", action="version", version=f"continuo {__version__}")
@@ -311,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     ports.set_defaults(run=_cmd_ports)
 
     doctor = commands.add_parser("doctor", help="check this computer and say how to fix problems")
-    _add_settings_flags(doctor, ("host", "port", "reply_port", "allow", "output_dir", "model", "device"))
+    _add_settings_flags(doctor, DOCTOR_FLAGS)
     doctor.set_defaults(run=_cmd_doctor)
     return parser
 

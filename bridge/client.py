@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import queue
 import socket
-import struct
 import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from bridge.osc.framing import cut_frames, frame
 from bridge.osc.packets import encode_message, parse_message, split_packet
-from bridge.osc.server import _slip_decode, _slip_encode
 
 NOTES_PER_UPLOAD = 150  # 150 notes fit one 4 KB datagram
 
@@ -28,6 +27,10 @@ class ContinuoReplyError(RuntimeError):
     def __init__(self, job: str, code: str, message: str):
         super().__init__(f"{code}: {message}")
         self.job, self.code, self.message = job, code, message
+
+
+class UnexpectedReply(RuntimeError):
+    """The daemon sent a reply other than the one ``Client.expect`` was told to wait for."""
 
 
 @dataclass
@@ -81,10 +84,8 @@ class Client:
     def send_raw(self, data: bytes) -> None:
         if self.transport == "udp":
             self._sock.sendto(data, (self.host, self.port))
-        elif self.slip:
-            self._sock.sendall(_slip_encode(data))
         else:
-            self._sock.sendall(struct.pack(">I", len(data)) + data)
+            self._sock.sendall(frame(data, self.slip))
 
     def send(self, address: str, *args: object) -> None:
         self.send_raw(encode_message(address, args))
@@ -102,6 +103,31 @@ class Client:
                 continue
             if address in addresses:
                 return address, args
+
+    def expect(self, *addresses: str, timeout: float = 10.0) -> list[list]:
+        """The arguments of the next replies, which must come on ``addresses`` in that order.
+
+        Unlike ``wait_for`` nothing is dropped: any other reply raises UnexpectedReply, naming it.
+        """
+        deadline = time.monotonic() + timeout
+        got: list[tuple[str, list]] = []
+        for wanted in addresses:
+            try:
+                address, args = self.replies.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TimeoutError(f"no reply on {wanted} within {timeout} s (before it: {got})") from None
+            if address != wanted:
+                raise UnexpectedReply(f"expected {wanted}, got {address} {args} (before it: {got})")
+            got.append((address, args))
+        return [args for _, args in got]
+
+    def expect_no_more(self, timeout: float = 5.0) -> None:
+        """Check that nothing else was sent: a ping must now be answered by its pong and nothing before it.
+
+        The daemon handles one client's requests in order, so the pong comes after every reply to them.
+        """
+        self.send("/continuo/ping")
+        self.expect("/continuo/pong", timeout=timeout)
 
     def ping(self, timeout: float = 5.0) -> str:
         self.send("/continuo/ping")
@@ -165,25 +191,8 @@ class Client:
             if not data:
                 return
             buffer += data
-            for frame in self._frames(buffer):
-                self._take(frame)
-
-    def _frames(self, buffer: bytearray) -> list[bytes]:
-        frames = []
-        if self.slip:
-            while (end := buffer.find(b"\xc0")) >= 0:
-                frame = bytes(buffer[:end])
-                del buffer[: end + 1]
-                if frame:
-                    frames.append(_slip_decode(frame))
-            return frames
-        while len(buffer) >= 4:
-            (size,) = struct.unpack_from(">I", buffer)
-            if len(buffer) < 4 + size:
-                break
-            frames.append(bytes(buffer[4 : 4 + size]))
-            del buffer[: 4 + size]
-        return frames
+            for packet in cut_frames(buffer, self.slip):
+                self._take(packet)
 
     def _take(self, packet: bytes) -> None:
         try:

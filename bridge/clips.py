@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from bridge.errors import InvalidRequest, UnknownClip
 from bridge.paths import check_name
-from models.api import Note
+from models.types import Note
 
 NOTE_FORMAT = "pitch:int start_beats:float duration_beats:float velocity:int"
 MAX_BEATS = 4096.0

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from bridge.settings import Settings
 
+PING_SECONDS = 2.0
+
 
 @dataclass
 class Check:
@@ -54,17 +56,42 @@ def _model(settings: Settings) -> Check:
     return Check("model", True, f"{generator.name} on {generator.device}, loaded in {time.perf_counter() - started:.2f} s")
 
 
-def _midi() -> list[Check]:
-    from bridge.midi.ports import list_backends
+def _midi(settings: Settings) -> list[Check]:
+    """The MIDI system `serve` would use; the others are named, but fail only when none works."""
+    from bridge.midi import ports
 
-    checks = []
-    for info in list_backends():
-        if info.usable:
-            detail = f"{len(info.inputs)} input(s), {len(info.outputs)} output(s)"
-            checks.append(Check(f"midi {info.api}", True, detail))
-        else:
-            checks.append(Check(f"midi {info.api}", False, info.error, info.fix + " (OSC works without MIDI)"))
+    infos = ports.list_backends()
+    if settings.midi_backend == "none":
+        return [Check("midi", True, "off (midi_backend = none): OSC only")]
+    wanted = [i for i in infos if ports.backend_key(i) == settings.midi_backend] if settings.midi_backend != "auto" \
+        else [i for key in ports.auto_order() for i in infos if ports.backend_key(i) == key]
+    used = next((i for i in wanted if i.usable), None)
+    if used is None:
+        tried = wanted or infos
+        reasons = "; ".join(f"{i.api}: {i.error}" for i in tried) or "python-rtmidi has no MIDI system"
+        fixes = " or ".join(i.fix for i in tried if i.fix) or "install python-rtmidi with a MIDI system"
+        return [Check("midi", False, f"no MIDI system works ({reasons})", f"{fixes} (OSC works without MIDI)")]
+    checks = [Check("midi", True, f"{used.api}, in use: {len(used.inputs)} input(s), {len(used.outputs)} output(s)")]
+    for info in infos:
+        if info is not used:
+            checks.append(Check(f"midi {info.api}", True, f"not used ({used.api} is): "
+                                + (info.error if not info.usable else "available")))
     return checks
+
+
+def _soundfont(settings: Settings) -> Check:
+    """Which SoundFont renders General MIDI parts, or how to install one (the sketch instruments need none)."""
+    from bridge.errors import SoundfontError
+    from bridge.render import soundfont
+
+    try:
+        found = soundfont.find_soundfont(settings.soundfont)
+    except SoundfontError as err:
+        return Check("soundfont", False, str(err), soundfont.INSTALL_HINT)
+    if found is None:
+        return Check("soundfont", True, "none found: parts render on the built-in sketch instruments; for General "
+                     f"MIDI sounds {soundfont.INSTALL_HINT}")
+    return Check("soundfont", True, f"{found}: General MIDI parts render with it")
 
 
 def _timing() -> Check:
@@ -95,6 +122,7 @@ def _timing() -> Check:
 
 def _ports(settings: Settings) -> list[Check]:
     checks = []
+    daemon: list[str | None] = []  # asked once: the version of a continuo daemon on the port, or None
     for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
         label = "UDP" if kind == socket.SOCK_DGRAM else "TCP"
         family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
@@ -102,11 +130,34 @@ def _ports(settings: Settings) -> list[Check]:
             try:
                 sock.bind((settings.host, settings.port))
             except OSError as err:
+                if not daemon:
+                    daemon.append(_daemon_version(settings))
+                if daemon[0] is not None:
+                    checks.append(Check(f"osc {label} port {settings.port}", True,
+                                        f"a continuo daemon (version {daemon[0]}) is already listening on "
+                                        f"{_reachable(settings.host)}"))
+                    continue
                 checks.append(Check(f"osc {label} port {settings.port}", False, err.strerror or str(err),
                                     "stop the program using it (another continuo?) or choose --port"))
                 continue
         checks.append(Check(f"osc {label} port {settings.port}", True, f"free on {settings.host}"))
     return checks
+
+
+def _reachable(host: str) -> str:
+    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+
+
+def _daemon_version(settings: Settings) -> str | None:
+    """The version a continuo daemon on the port answers /continuo/ping with (over TCP, which answers on
+    the same connection), or None when what holds the port is not one."""
+    from bridge.client import Client
+
+    try:
+        with Client(_reachable(settings.host), settings.port, transport="tcp") as client:
+            return str(client.ping(timeout=PING_SECONDS))
+    except (OSError, TimeoutError, IndexError):
+        return None
 
 
 def _output(settings: Settings) -> Check:
@@ -127,5 +178,5 @@ def _output(settings: Settings) -> Check:
 
 def run_checks(settings: Settings) -> list[Check]:
     """Run every check; none raises."""
-    return [_python(), _torch(settings), _model(settings), *_midi(), _timing(), *_ports(settings),
-            _output(settings)]
+    return [_python(), _torch(settings), _model(settings), *_midi(settings), _timing(), *_ports(settings),
+            _output(settings), _soundfont(settings)]

@@ -1,11 +1,11 @@
-"""Names from the network checked before they touch the disk; atomic writes inside the output folder."""
+"""Names from the network checked before they touch the disk; atomic writes, never over another result unasked."""
 
 from __future__ import annotations
 
+import errno
 import os
 import re
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bridge.errors import InvalidRequest, OutputError
@@ -13,6 +13,11 @@ from bridge.errors import InvalidRequest, OutputError
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}")
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
 NAME_RULE = "1-64 characters: letters, digits, _ . - (not starting with . or -, no '..')"
+# The files of one result named S: S.mid, S.png, S-v2.mid (variations) and the audio S-bass.wav, S-v2-mix.flac;
+# not S-2-bass.wav, which is a stem of the result S-2
+_AUDIO_FILES = r"(-v\d+)?-(?!\d+-)[^.]+\.(wav|flac|aiff)"
+_RESULT_FILES = r"(-v\d+)?\.(mid|midi|png)|" + _AUDIO_FILES
+MAX_NUMBER = 9999
 
 
 def check_name(name: object, what: str) -> str:
@@ -52,14 +57,12 @@ def stage(path: Path, write: Callable[[Path], None], durable: bool = True) -> Pa
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        os.close(fd)
+        tmp = _new_file(path.parent, f".{path.name}.", ".part")
     except OSError as err:
         raise OutputError(
-            f"cannot write to the output folder {path.parent}: {err.strerror}; "
+            f"cannot write to the output folder {path.parent}: {err.strerror or err}; "
             "choose a writable folder with --output-dir or output_dir in the config"
         ) from err
-    tmp = Path(tmp_name)
     try:
         write(tmp)
         if durable:
@@ -81,3 +84,93 @@ def commit(tmp: Path, path: Path) -> None:
     except OSError as err:
         tmp.unlink(missing_ok=True)
         raise OutputError(f"could not write {path}: {err.strerror or err}; check free space and permissions") from err
+
+
+def _new_file(folder: Path, prefix: str, suffix: str) -> Path:
+    """An empty file of a new random name, created with the permissions the umask allows (0644 under 022)."""
+    for _ in range(100):
+        path = folder / f"{prefix}{os.urandom(6).hex()}{suffix}"
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))
+
+
+def numbered(stem: str, number: int) -> str:
+    """The name of the ``number``-th result under ``stem``: ``stem``, then ``stem-2``, ``stem-3``..."""
+    return stem if number == 1 else f"{stem}-{number}"
+
+
+def commit_set(folder: Path, stem: str, staged: Sequence[tuple[Path, str]], overwrite: bool = False,
+               audio_only: bool = False) -> str:
+    """Rename the files of one result into place under ``stem``, or under ``stem-2``, ``stem-3``... when a
+    file of a result of that name is there already; return the name used.
+
+    ``staged`` pairs each file from ``stage`` with the end of its name after the stem (``.mid``,
+    ``-bass.wav``). The whole set shares one number. Every file is created exclusively, so results
+    committed at the same moment, by threads or by processes, never share a number. ``overwrite``
+    writes over what is there under ``stem`` itself. ``audio_only``: only audio files take a name
+    (stems rendered beside the MIDI file they come from).
+    """
+    if overwrite:
+        for tmp, rest in staged:
+            commit(tmp, folder / f"{stem}{rest}")
+        return stem
+    pattern = _AUDIO_FILES if audio_only else _RESULT_FILES
+    try:
+        for number in range(1, MAX_NUMBER + 1):
+            name = numbered(stem, number)
+            taken = re.compile(f"{re.escape(name)}({pattern})")
+            if any(taken.fullmatch(entry) for entry in os.listdir(folder) if entry.startswith(name)):
+                continue
+            if _claim(folder, name, staged):
+                return name
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, _ in staged:
+        tmp.unlink(missing_ok=True)
+    raise OutputError(f"{MAX_NUMBER} results named {stem!r} are in {folder} already: choose another name, "
+                      "or move some away")
+
+
+def _claim(folder: Path, name: str, staged: Sequence[tuple[Path, str]]) -> bool:
+    """Put every staged file in place under ``name`` unless one of its names exists: all of them, or none."""
+    placed: list[tuple[Path, Path]] = []
+    try:
+        for tmp, rest in staged:
+            path = folder / f"{name}{rest}"
+            _place_new(tmp, path)
+            placed.append((tmp, path))
+    except BaseException as err:
+        for tmp, path in placed:  # only names this call created
+            if tmp.exists():
+                path.unlink(missing_ok=True)
+            else:
+                os.replace(path, tmp)
+        if isinstance(err, FileExistsError):
+            return False
+        if isinstance(err, OSError):
+            raise OutputError(f"could not write {folder / name}: {err.strerror or err}; check free space and "
+                              "permissions") from err
+        raise
+    for tmp, _ in staged:
+        tmp.unlink(missing_ok=True)
+    return True
+
+
+def _place_new(tmp: Path, path: Path) -> None:
+    """``tmp``'s file also under ``path``, which must not exist (FileExistsError otherwise)."""
+    try:
+        os.link(tmp, path)  # never replaces, and the file appears whole
+    except FileExistsError:
+        raise
+    except OSError as err:
+        if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV):
+            raise
+        # no hard links (FAT, some network folders): claim the name with an empty file, then move it there
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        os.replace(tmp, path)

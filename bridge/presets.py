@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bridge.errors import InvalidRequest, PresetError
-from bridge.render.presets import RenderPreset, find_preset, parse_render, preset_dirs
+from bridge.keys import KEYS, convert
+from bridge.render.presets import find_preset, parse_render, preset_dirs
+from bridge.render.specs import RenderPreset
+from models.types import PARTS
 
 TOP_KEYS = ("title", "description", "generate", "render")
 # generate keys a preset may set: everything but the per-request ones (clips, names, seeds)
@@ -23,6 +26,8 @@ GENERATE_KEYS = ("task", "chords", "parts", "style", "bars", "meter", "tempo", "
 
 @dataclass(frozen=True)
 class Preset:
+    """One preset file: its generate defaults and its sound."""
+
     name: str
     path: Path
     title: str = ""
@@ -30,16 +35,30 @@ class Preset:
     generate: Mapping[str, object] = field(default_factory=dict)
     render: RenderPreset = field(default_factory=RenderPreset)
 
+    def programs(self) -> dict[str, int]:
+        """General MIDI program per part: the ``program`` of its [render] table, else the part's own."""
+        programs = {}
+        for part, (_, own) in PARTS.items():
+            chosen = self.render.part(part).program
+            programs[part] = own if chosen is None else chosen
+        return programs
+
+
+def preset_programs(name: str | None, allow_path: bool = False) -> dict[str, int]:
+    """The programs of preset ``name`` (see ``Preset.programs``); without a preset, each part's own."""
+    if name is None:
+        return {part: program for part, (_, program) in PARTS.items()}
+    return load_preset(name, allow_path).programs()
+
 
 def load_preset(name: str, allow_path: bool = True, dirs: tuple[Path, ...] | None = None) -> Preset:
-    """Find and validate a preset; names from the network must pass ``allow_path=False``."""
+    """Find and validate a preset by name (or, with ``allow_path``, a TOML file's path); its sound is
+    ``.render``. Names from the network must pass ``allow_path=False``."""
     return read_preset(find_preset(name, dirs, allow_path))
 
 
 def read_preset(path: Path) -> Preset:
     """Parse and check one preset file; every error names the file and what is accepted."""
-    from bridge.requests import KEYS, convert
-
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:

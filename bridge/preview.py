@@ -8,7 +8,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from bridge.paths import write_atomic
-from models.api import ChordSpan, Note, Result
+from models.music.meter import beats_per_bar
+from models.types import ChordSpan, Note, Result
 
 COLOURS = {
     "melody": (230, 90, 70), "counter": (240, 160, 50), "keys": (70, 130, 220), "bass": (40, 170, 110),
@@ -18,7 +19,6 @@ OTHER = (90, 160, 190)
 BACKGROUND, BLACK_KEY_ROW, BAR_LINE, BEAT_LINE, TEXT = (250, 250, 247), (238, 238, 233), (150, 150, 150), (220, 220, 215), (40, 40, 40)
 LEFT, TOP, LEGEND = 44, 40, 22
 MAX_WIDTH = 6000
-NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
 
 def draw_piano_roll(parts: dict[str, Sequence[Note]], chords: Sequence[ChordSpan], bars: int,
@@ -76,9 +76,5 @@ def write_preview(result: Result, path: Path, title: str) -> Path:
     """Write the piano roll of ``result`` as a PNG at ``path`` (atomically)."""
     numerator, denominator = result.meter
     summary = f"{title}  ·  {result.bars} bars  ·  {numerator}/{denominator}  ·  {result.tempo:g} bpm"
-    image = draw_piano_roll(result.parts, result.chords, result.bars, numerator * 4 / denominator, summary)
+    image = draw_piano_roll(result.parts, result.chords, result.bars, beats_per_bar(result.meter), summary)
     return write_atomic(path, lambda tmp: image.save(tmp, format="PNG"))
-
-
-def pitch_name(pitch: int) -> str:
-    return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"

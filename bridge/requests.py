@@ -1,58 +1,18 @@
-"""The generation keys shared by OSC and the CLI: one table, one parser, one validation."""
+"""A generate request from its keys (OSC pairs, JSON, CLI flags) and a named preset's defaults."""
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bridge.errors import InvalidRequest
-from bridge.paths import check_name
-from models.api import METERS, PARTS, TASKS, Note, Request
+from bridge.errors import ContinuoError, InvalidRequest
+from bridge.keys import CLIP_KEYS, KEYS, convert
+from bridge.presets import load_preset
+from models.types import Note, Request
 
-CLIP_KEYS = ("melody", "source", "prompt")
 DEFAULT_PARTS = {"accompany": ("bass", "keys"), "harmonize": ("bass", "keys"), "continue": ("melody",)}
-MAX_TEXT = 2000
-
-
-@dataclass(frozen=True)
-class Key:
-    name: str
-    kind: str  # text, choice, int, float, clip, parts, meter, bars, name, flag
-    help: str
-    low: float = 0
-    high: float = 0
-    choices: tuple[str, ...] = ()
-
-
-KEYS: dict[str, Key] = {k.name: k for k in (
-    Key("task", "choice", "what to generate", choices=TASKS),
-    Key("chords", "text", 'chord progression, bars separated by | (e.g. "Am7 | D7 | G Em | C")'),
-    Key("melody", "clip", "melody to accompany or harmonize"),
-    Key("source", "clip", "part to rewrite (infill, transfer, variations)"),
-    Key("prompt", "clip", "music to continue"),
-    Key("parts", "parts", "parts to write, comma separated: " + ", ".join(PARTS)),
-    Key("style", "name", "style of the result (e.g. pop)"),
-    Key("bars", "int", "bars to write (0: as many as the chords or prompt)", 0, 256),
-    Key("meter", "meter", "time signature: " + ", ".join(f"{a}/{b}" for a, b in METERS)),
-    Key("tempo", "float", "tempo in beats per minute, written to the MIDI file", 20, 400),
-    Key("key", "text", "key, e.g. C, Am, F# minor (empty: detect)"),
-    Key("temperature", "float", "randomness: below 1 safer, above 1 wilder", 0.01, 3),
-    Key("top_p", "float", "sample only from the likeliest choices covering this probability", 0.01, 1),
-    Key("top_k", "int", "sample only from the k likeliest choices (0: no limit)", 0, 1024),
-    Key("seed", "int", "random seed: the same seed and inputs give the same notes", 0, 2**31 - 1),
-    Key("variations", "int", "how many different results", 1, 16),
-    Key("infill_bars", "bars", "bars to rewrite for infill, e.g. 3,4 or 3-6"),
-    Key("output", "name", "MIDI file name in the output folder (default: job name and time)"),
-    Key("play", "choice", "play the result on the MIDI outputs as soon as it is ready: no, once or loop "
-        "(daemon only; see docs/midi.md)", choices=("no", "once", "loop")),
-    Key("render", "flag", "also render audio stems of the result: true or false (see docs/render.md)"),
-    Key("preset", "name", "a named preset (`continuo presets`): its style, parts, tempo, meter and sampling are "
-        "the defaults of this request, and its sound is used by render"),
-    Key("preview", "flag", "also draw a piano-roll PNG of each result: true or false"),
-)}
-NOT_MODEL_KEYS = ("output", "play", "render", "preset", "preview")  # keys for the bridge, not passed to the model
+NOT_MODEL_KEYS = ("output", "overwrite", "play", "render", "preset", "preview")  # keys for the bridge, not passed to the model
 
 
 @dataclass(frozen=True)
@@ -89,99 +49,13 @@ class JobSpec:
         return bool(self.values.get("preview", False))
 
     @property
+    def overwrite(self) -> bool:
+        return bool(self.values.get("overwrite", False))
+
+    @property
     def preset(self) -> str | None:
         value = self.values.get("preset")
         return None if value is None else str(value)
-
-
-def _as_int(key: Key, value: object) -> int:
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            raise InvalidRequest(f"{key.name} must be a whole number, got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")) or value != int(value):
-        raise InvalidRequest(f"{key.name} must be a whole number, got {value!r}")
-    return int(value)
-
-
-def _as_float(key: Key, value: object) -> float:
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            raise InvalidRequest(f"{key.name} must be a number, got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or abs(value) == float("inf"):
-        raise InvalidRequest(f"{key.name} must be a finite number, got {value!r}")
-    return float(value)
-
-
-def _as_list(key: Key, value: object) -> list[str]:
-    if isinstance(value, (list, tuple)):
-        return [str(v).strip() for v in value]
-    if isinstance(value, str):
-        return [v for v in re.split(r"[,\s]+", value.strip()) if v]
-    raise InvalidRequest(f"{key.name} must be text like 'bass,keys', got {value!r}")
-
-
-def _as_flag(key: Key, value: object) -> bool:
-    """true/false as OSC's T/F, 1/0 or text (yes/no, on/off too)."""
-    if isinstance(value, bool) or value in (0, 1):
-        return bool(value)
-    text = str(value).strip().lower() if isinstance(value, str) else None
-    if text in ("true", "yes", "on", "1"):
-        return True
-    if text in ("false", "no", "off", "0"):
-        return False
-    raise InvalidRequest(f"{key.name} must be true or false, got {value!r}")
-
-
-def convert(key: Key, value: object) -> object:
-    """Check one value against its key and return it in the engine's type."""
-    if key.kind == "flag":
-        return _as_flag(key, value)
-    if key.kind == "int" or key.kind == "float":
-        number = _as_int(key, value) if key.kind == "int" else _as_float(key, value)
-        if not key.low <= number <= key.high:
-            raise InvalidRequest(f"{key.name} {number:g} is out of range: use {key.low:g} to {key.high:g}")
-        return number
-    if key.kind == "parts":
-        parts = _as_list(key, value)
-        unknown = [p for p in parts if p not in PARTS]
-        if unknown or not parts:
-            raise InvalidRequest(f"parts {unknown or parts!r} not known: choose from {', '.join(PARTS)}")
-        if len(set(parts)) != len(parts):
-            raise InvalidRequest(f"parts {parts!r} names a part twice")
-        return tuple(parts)
-    if key.kind == "bars":
-        bars: list[int] = []
-        for item in _as_list(key, value if not isinstance(value, (int, float)) else str(int(value))):
-            low, _, high = item.partition("-")
-            try:
-                first, last = int(low), int(high or low)
-            except ValueError:
-                raise InvalidRequest(f"{key.name} {item!r}: write bar numbers like 3,4 or 3-6") from None
-            if not 1 <= first <= last <= 256:
-                raise InvalidRequest(f"{key.name} {item!r}: bars are numbered 1 to 256, low to high")
-            bars.extend(range(first, last + 1))
-        return tuple(sorted(set(bars)))
-    if not isinstance(value, str):
-        raise InvalidRequest(f"{key.name} must be text, got {type(value).__name__} {value!r}")
-    if key.kind == "choice":
-        if value not in key.choices:
-            raise InvalidRequest(f"{key.name} {value!r} is not known: choose from {', '.join(key.choices)}")
-        return value
-    if key.kind == "meter":
-        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value)
-        meter = (int(match.group(1)), int(match.group(2))) if match else None
-        if meter not in METERS:
-            raise InvalidRequest(f"meter {value!r} is not supported: use {', '.join(f'{a}/{b}' for a, b in METERS)}")
-        return meter
-    if key.kind in ("name", "clip"):
-        return check_name(value, key.name if key.kind == "name" else f"{key.name} clip")
-    if len(value) > MAX_TEXT:
-        raise InvalidRequest(f"{key.name} is longer than {MAX_TEXT} characters")
-    return value
 
 
 def parse_pairs(args: Sequence[object]) -> JobSpec:
@@ -223,16 +97,13 @@ def parse_mapping(values: Mapping[str, object], preset_paths: bool = False) -> J
         convert(KEYS["preset"], values["preset"])
     out = {name: convert(KEYS[name], value) for name, value in values.items() if name != "preset"}
     if "preset" in values:
-        from bridge.errors import ContinuoError
-        from bridge.presets import load_preset
-
         try:
             preset = load_preset(str(values["preset"]), allow_path=preset_paths)
         except ContinuoError as err:
             raise InvalidRequest(str(err)) from None
         out = {**preset.generate, **out, "preset": str(values["preset"])}
     if out.get("chords"):
-        from models.chords import parse_progression
+        from models.music.chords import parse_progression
 
         try:
             parse_progression(str(out["chords"]), out.get("meter", (4, 4)))

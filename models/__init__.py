@@ -1,1 +1,1 @@
-"""Generation models behind the one API in models.api: the Markov baseline, chord tools, registry."""
+"""Generation models: shared types and music helpers, the Markov and transformer families, their data, training and evaluation."""

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from models.api import Generator, ProgressFn, Request, Result
+from models.markov.table import MARKOV_STYLES
+from models.types import Generator, ProgressFn, Request, Result
 
 log = logging.getLogger(__name__)
 
-MODEL_NAMES = ("default", "markov", "transformer", "lstm")
+MODEL_NAMES = ("default", "markov", "transformer", "lstm", "drums")
 DEFAULT_MODEL = "transformer"  # behind StyleRouter: the Markov chain takes the styles it never learnt
 CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
 
@@ -22,6 +24,11 @@ def default_model_path() -> Path:
 def transformer_checkpoint_path() -> Path:
     """The shipped transformer, ``models/checkpoints/transformer.safetensors``."""
     return CHECKPOINT_DIR / "transformer.safetensors"
+
+
+def drums_checkpoint_path() -> Path:
+    """The shipped drum model, ``models/checkpoints/drums.safetensors``."""
+    return CHECKPOINT_DIR / "drums.safetensors"
 
 
 def lstm_checkpoint_path() -> Path:
@@ -41,8 +48,8 @@ def load_generator(name: str = "default", device: str = "auto") -> Generator:
         ValueError: unknown name, a missing checkpoint, or a device the model cannot use.
     """
     if name.endswith(".safetensors"):  # a fine-tuned checkpoint, e.g. from `continuo train --export`
-        from models.checkpoint import CheckpointError
-        from models.transformer_generator import TransformerGenerator
+        from models.transformer.checkpoint import CheckpointError
+        from models.transformer.generator import TransformerGenerator
 
         try:
             return TransformerGenerator.load(Path(name).expanduser(), device)
@@ -52,11 +59,23 @@ def load_generator(name: str = "default", device: str = "auto") -> Generator:
         raise ValueError(f"unknown model '{name}': choose one of {', '.join(MODEL_NAMES)} "
                          "or the path of a .safetensors checkpoint")
     if name == "default":
+        from models.drums.combine import WithDrums
+
         primary = load_generator(DEFAULT_MODEL, device)
-        return StyleRouter(primary, lambda: load_generator("markov", "cpu"))
+        pitched = tuple(getattr(primary, "trained_styles", ())) + tuple(MARKOV_STYLES)
+        return WithDrums(StyleRouter(primary, lambda: load_generator("markov", "cpu")),
+                         lambda: load_generator("drums", "cpu"), pitched)
+    if name == "drums":  # the drums part alone; the default model adds it to the other parts
+        from models.drums.generator import DrumGenerator
+        from models.transformer.checkpoint import CheckpointError
+
+        try:
+            return DrumGenerator.load(drums_checkpoint_path())
+        except CheckpointError as err:
+            raise ValueError(f"model 'drums' cannot be loaded: {err}") from err
     if name in ("transformer", "lstm"):
-        from models.checkpoint import CheckpointError
-        from models.transformer_generator import TransformerGenerator
+        from models.transformer.checkpoint import CheckpointError
+        from models.transformer.generator import TransformerGenerator
 
         path = transformer_checkpoint_path() if name == "transformer" else lstm_checkpoint_path()
         try:
@@ -66,7 +85,7 @@ def load_generator(name: str = "default", device: str = "auto") -> Generator:
     if device not in ("auto", "cpu"):
         raise ValueError(f"the Markov baseline runs on the CPU only; device '{device}' is not available "
                          "(use 'auto' or 'cpu')")
-    from models.markov import MarkovGenerator
+    from models.markov.generator import MarkovGenerator
 
     return MarkovGenerator.load(default_model_path())
 
@@ -79,12 +98,11 @@ class StyleRouter:
     the transformer, whose message lists the styles it learnt.
     """
 
-    def __init__(self, primary: Generator, load_fallback) -> None:
-        from models.markov_table import STYLES as MARKOV_STYLES
-
+    def __init__(self, primary: Generator, load_fallback: Callable[[], Generator],
+                 fallback_styles: Iterable[str] = MARKOV_STYLES) -> None:
         self.primary = primary
-        learnt = getattr(primary, "trained_styles", None)  # None: not recorded, so every style is its
-        self._markov_only = frozenset() if learnt is None else frozenset(MARKOV_STYLES) - learnt
+        learnt = getattr(primary, "trained_styles", None)  # None: a generator that serves every style
+        self._markov_only = frozenset() if learnt is None else frozenset(fallback_styles) - learnt
         self._load_fallback = load_fallback
         self._fallback: Generator | None = None
         self.name = f"default ({primary.name}, markov for the styles it did not learn)"

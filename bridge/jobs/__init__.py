@@ -1,1 +1,1 @@
-"""Jobs: the bounded queue, the model worker process, cancellation and result files."""
+"""Jobs: the pipeline, the supervised queue shared with rendering, the model worker, result files and kept results."""

@@ -1,7 +1,7 @@
 """The model worker process: keeps the model loaded and runs one request at a time.
 
 It talks to the engine over a Pipe of tuples:
-  engine → worker: ("load",) | ("run", job_id, request) | ("stop",)
+  engine → worker: ("load",) | ("run", job_id, request); the pipe closed: exit
   worker → engine: ("loaded", name, device) | ("load_failed", message) | ("started", job_id)
                    | ("progress", job_id, fraction) | ("notice", job_id, text)
                    | ("result", job_id, results) | ("cancelled", job_id) | ("error", job_id, code, message)
@@ -15,7 +15,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 
-from models.api import Generator
+from bridge.logs import configure_logging
+from models.types import Generator
 
 Loader = Callable[[str, str], Generator]
 
@@ -75,7 +76,7 @@ def load_default(model: str, device: str) -> Generator:
 def worker_main(conn: Connection, cancel: Event, model: str, device: str, log_level: str,
                 loader: Loader = load_default) -> None:
     """Entry point of the worker process; ``loader`` must be a module-level function (it is pickled)."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s worker %(levelname)s %(name)s: %(message)s")
+    configure_logging(log_level, "worker")
     generator = None
     load_error: str | None = None
 
@@ -95,8 +96,6 @@ def worker_main(conn: Connection, cancel: Event, model: str, device: str, log_le
             message = conn.recv()
         except (EOFError, OSError):
             return  # the engine is gone
-        if message[0] == "stop":
-            return
         if message[0] == "load":
             load()
             continue

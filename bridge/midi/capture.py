@@ -8,7 +8,8 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from bridge.midi.decode import DropLog
-from models.api import Note
+from models.music.meter import bars_spanned
+from models.types import Note
 
 MAX_HISTORY_NOTES = 20_000
 MIN_DURATION_BEATS = 1 / 64
@@ -117,15 +118,13 @@ class Recorder:
 
     def _take(self, notes: list, origin: float, end: float, beats_per_bar: float) -> Take:
         by_role: dict[str, list[Note]] = {}
-        last = 0.0
         for channel, pitch, start, stop, velocity in sorted(notes, key=lambda n: (n[2], n[1])):
             start, stop = max(start, origin), min(stop, end)  # an early note starts on the bar line
             if stop - start < MIN_DURATION_BEATS:
                 continue
             note = Note(pitch, round(start - origin, 4), round(stop - start, 4), velocity)
             by_role.setdefault(self.roles[channel], []).append(note)
-            last = max(last, note.end_beats)
-        bars = math.ceil(last / beats_per_bar - 1e-6) if by_role else 0
+        bars = bars_spanned([n for notes in by_role.values() for n in notes], beats_per_bar) if by_role else 0
         if end != math.inf:
             bars = round((end - origin) / beats_per_bar)
         return Take({role: tuple(notes) for role, notes in by_role.items()}, bars)

@@ -10,7 +10,7 @@ import mido
 
 from bridge.errors import InvalidRequest
 from bridge.paths import write_atomic
-from models.api import PARTS, ChordSpan, Note
+from models.types import PARTS, ChordSpan, Note
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,12 @@ def build_midi(
     meter: tuple[int, int],
     chords: Sequence[ChordSpan] = (),
     title: str = "continuo",
+    programs: Mapping[str, int] | None = None,
 ) -> mido.MidiFile:
-    """A type-1 file: a conductor track (tempo, meter, chord markers) then one track per part."""
+    """A type-1 file: a conductor track (tempo, meter, chord markers) then one track per part.
+
+    ``programs`` (part → General MIDI program, e.g. a preset's) replaces a part's own program.
+    """
     midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
     conductor = mido.MidiTrack()
     conductor.append(mido.MetaMessage("track_name", name=title, time=0))
@@ -40,6 +44,7 @@ def build_midi(
     midi.tracks.append(conductor)
     for name, notes in parts.items():
         channel, program = PARTS.get(name, (0, 0))
+        program = (programs or {}).get(name, program)
         track = mido.MidiTrack()
         track.append(mido.MetaMessage("track_name", name=name, time=0))
         if channel != 9:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bridge.errors import ConfigError
 from bridge.settings import Settings
-from models.api import PARTS
+from models.types import PARTS
 
 ROLES = ("melody", "chords", "bass", "source")
 

@@ -7,20 +7,22 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import mido
 
 from bridge.midi.clock import ClockFollower
 from bridge.midi.scheduler import Event, Scheduler
-from models.api import Result
+from models.music.meter import beats_per_bar
+from models.types import Result
 
 log = logging.getLogger(__name__)
 
 HORIZON_SECONDS = 0.03  # events are handed to the scheduler this far ahead of their time
 LEAD_SECONDS = 0.05  # a playback never starts sooner than this after it is asked for
 LATE_SECONDS = 0.05  # a note-on this late (after a jump) is skipped rather than sent late
+GM_DRUM_CHANNEL = 9  # its program changes would switch drum kits, which no preset asks for
 
 
 @dataclass
@@ -40,6 +42,8 @@ class Playback:
     cycle: int = 0
     index: int = 0
     positions: list[float] = field(default_factory=list)
+    programs: list[tuple[str, mido.Message]] = field(default_factory=list)  # sent once, before the first event
+    warn: Callable[[str], None] | None = None  # tells the client that asked for it what happened to it
 
     def __post_init__(self) -> None:
         self.positions = [e[0] for e in self.events]
@@ -57,7 +61,7 @@ class Playback:
 
 def playback_events(result: Result, route: Callable[[str], tuple[str, int] | None]) -> list:
     """One cycle of note events: (position beats, order, port key, message); offs sort before ons."""
-    length = result.bars * result.meter[0] * 4.0 / result.meter[1]
+    length = result.bars * beats_per_bar(result.meter)
     events = []
     for part, notes in result.parts.items():
         target = route(part)
@@ -73,6 +77,17 @@ def playback_events(result: Result, route: Callable[[str], tuple[str, int] | Non
             events.append((end, 0, port, mido.Message("note_off", channel=channel, note=note.pitch)))
     events.sort(key=lambda e: (e[0], e[1]))
     return events
+
+
+def program_changes(result: Result, route: Callable[[str], tuple[str, int] | None],
+                    programs: Mapping[str, int]) -> list[tuple[str, mido.Message]]:
+    """(port key, program change) for each part of ``result`` that ``programs`` names (drums excepted)."""
+    out = []
+    for part in result.parts:
+        target = route(part)
+        if target is not None and part in programs and target[1] != GM_DRUM_CHANNEL:
+            out.append((target[0], mido.Message("program_change", channel=target[1], program=programs[part])))
+    return out
 
 
 class Player:
@@ -184,6 +199,9 @@ class Player:
             if when is None or when >= limit:
                 return True
             playback.index += 1
+            if playback.programs:  # the instruments first, once, with the first event
+                out.extend((when, 0, key, change) for key, change in playback.programs)
+                playback.programs = []
             if message.type == "note_on" and when < now - LATE_SECONDS:
                 continue
             out.append((when, order, port, message))

@@ -234,17 +234,17 @@ def choose_backend(setting: str, platform: str = sys.platform) -> tuple[str | No
         return None, "midi_backend = none"
     infos = {info.api: info for info in list_backends()}
     if setting != "auto":
-        info = next((i for i in infos.values() if _api_key(i) == setting), None)
+        info = next((i for i in infos.values() if backend_key(i) == setting), None)
         if info is None:
             return None, (f"this python-rtmidi has no {setting} support (it has: "
-                          f"{', '.join(_api_key(i) for i in infos.values()) or 'none'}); choose another midi_backend")
+                          f"{', '.join(backend_key(i) for i in infos.values()) or 'none'}); choose another midi_backend")
         if not info.usable:
             return None, f"{setting} is not available: {info.error}; fix: {info.fix}"
         return setting, ""
-    order = {"darwin": ["coremidi"], "win32": ["winmm"]}.get(platform, ["jack", "alsa"])
+    order = auto_order(platform)
     reasons = []
     for key in order:
-        info = next((i for i in infos.values() if _api_key(i) == key), None)
+        info = next((i for i in infos.values() if backend_key(i) == key), None)
         if info is not None and info.usable:
             return key, ""
         reasons.append(f"{key}: {info.error + '; fix: ' + info.fix if info else 'not built into python-rtmidi'}")
@@ -254,7 +254,13 @@ def choose_backend(setting: str, platform: str = sys.platform) -> tuple[str | No
 HINTS = {key: _HINTS.get(key, "check the MIDI system of this computer") for key in _APIS}
 
 
-def _api_key(info: BackendInfo) -> str:
+def auto_order(platform: str = sys.platform) -> list[str]:
+    """The MIDI systems ``midi_backend = "auto"`` tries, in order."""
+    return {"darwin": ["coremidi"], "win32": ["winmm"]}.get(platform, ["jack", "alsa"])
+
+
+def backend_key(info: BackendInfo) -> str:
+    """The ``midi_backend`` value that names ``info``'s system (jack, alsa, coremidi, winmm)."""
     constant = info.name.rpartition("/")[2]
     return next((key for key, value in _APIS.items() if value == constant), constant.lower())
 

@@ -23,6 +23,7 @@ FEED_COST_SECONDS = 0.001  # a feeder call may take this long on a busy machine
 BATCH_SECONDS = 0.0005  # events this close to the first due one are sent with it, each at its time
 ALL_NOTES_OFF = 123
 ALL_SOUND_OFF = 120
+SILENCE_AGAIN_SECONDS = 0.01  # All Notes/Sound Off go out again this much later: an xrun can lose one JACK period
 RT_PRIORITY = 40  # below JACK's own threads (70 and up by default)
 GIL_SWITCH_SECONDS = 0.001
 
@@ -85,7 +86,7 @@ class Scheduler:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the thread; every sounding note gets its note-off first."""
+        """Stop the thread once the repeated All Notes Off has gone; every sounding note gets its note-off first."""
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
@@ -107,12 +108,17 @@ class Scheduler:
     def panic(self, reason: str) -> None:
         """Drop everything pending; note-offs for sounding notes, All Notes Off and All Sound Off on used channels."""
         with self._cond:
+            again = [e for e in self._heap if _silences(e[5])]  # a release's repeat still waiting: kept
             self._heap.clear()
             self._epoch += 1
+            self._push((when, order, port, message) for when, order, _, _, port, message in again)
             self._cond.notify_all()
         with self._send_lock:
             count = sum(self._sounding.values())
-            self._release()
+            released = self._release_plan()
+            for port, message in released:
+                self._out(port, message)
+        self._silence_again(released)
         log.log(logging.INFO if count else logging.DEBUG, "MIDI output silenced (%s): %d sounding note(s) ended",
                 reason, count)
 
@@ -151,15 +157,18 @@ class Scheduler:
         with self._cond:
             due_soon = bool(self._heap) and self._heap[0][0] - now <= SPIN_SECONDS + FEED_COST_SECONDS
         # feed only while nothing is about to leave: feeding takes time the next send does not have
-        if feeder is not None and now >= self._next_feed and not due_soon:
+        if feeder is not None and now >= self._next_feed and not due_soon and not self._stopping:
             self._next_feed = now + FEED_SECONDS
             events = list(feeder(now))
             if events:
                 with self._cond:
                     self._push(events)
         with self._cond:
-            if self._stopping:
-                return True
+            if self._stopping:  # only a repeated All Notes Off may still go out
+                self._heap = [e for e in self._heap if _silences(e[5])]
+                heapq.heapify(self._heap)
+                if not self._heap:
+                    return True
             if not self._heap:
                 self._cond.wait(IDLE_SECONDS)  # shorter than the feeder's horizon: nothing is fed late
                 return False
@@ -184,6 +193,8 @@ class Scheduler:
                 for target, out in outgoing:
                     self._out(target, out)
                 self.errors.append(time.perf_counter() - when)
+            if message is None:
+                self._silence_again(outgoing)
         return False
 
     # -- sending, under the send lock ----------------------------------------------------------
@@ -204,7 +215,7 @@ class Scheduler:
             if count > 1:
                 self._sounding[key] = count - 1
             return [(port, message)] if count == 1 else []  # an orphan off, or a retriggered note's first
-        if hasattr(message, "channel"):
+        if hasattr(message, "channel") and not _silences(message):
             self._used.add((port, message.channel))
         return [(port, message)]
 
@@ -218,10 +229,16 @@ class Scheduler:
         self._used.clear()
         return out
 
-    def _release(self) -> None:
-        for port, message in self._release_plan():
-            self._out(port, message)
+    def _silence_again(self, released: list[tuple[str, mido.Message]]) -> None:
+        """Schedule a release's All Notes Off and All Sound Off once more, a JACK period or so later."""
+        when = time.perf_counter() + SILENCE_AGAIN_SECONDS
+        self.schedule((when, -1, port, message) for port, message in released if _silences(message))
 
     def _out(self, port: str, message: mido.Message) -> None:
         self._send_raw(port, message)
         self.sent += 1
+
+
+def _silences(message: mido.Message | None) -> bool:
+    return message is not None and message.type == "control_change" and message.control in (ALL_NOTES_OFF,
+                                                                                             ALL_SOUND_OFF)

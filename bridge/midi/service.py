@@ -7,7 +7,7 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import mido
 
@@ -18,10 +18,13 @@ from bridge.midi.clock import ClockFollower
 from bridge.midi.connection import MAIN, WATCH_SECONDS, PortFactory, PortManager
 from bridge.midi.decode import DropLog, MidiDecoder
 from bridge.midi.mapping import midi_config
-from bridge.midi.player import Playback, Player, playback_events
+from bridge.midi.player import Playback, Player, playback_events, program_changes
 from bridge.midi.scheduler import ALL_NOTES_OFF, ALL_SOUND_OFF, Scheduler, shorten_gil_switching
+from bridge.midi.trigger import trigger_spec
+from bridge.requests import JobSpec
 from bridge.settings import Settings
-from models.api import PARTS, Result
+from models.music.meter import beats_per_bar
+from models.types import PARTS, Result
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +51,14 @@ class MidiService:
         self.scheduler = Scheduler(self._send)
         self.player = Player(self.scheduler, self.clock)
         self.clock.listeners.append(self._on_transport)
+        # wired by the app: the trigger was played; the ports were lost ("lost", why) or are back ("open", "")
         self.on_trigger: Callable[[], None] = lambda: log.info("MIDI trigger: nothing is wired to it")
-        self.on_ports: Callable[[str, str], None] = lambda state, reason: None  # "lost"/"open", why
+        self.on_ports: Callable[[str, str], None] = lambda state, reason: None
         self.state = "off"
         self.reason = "not started"
-        self.beats_per_bar = 4.0  # of capture; set from the meter of triggered jobs
+        self._keys_lock = threading.Lock()
+        self._job_keys: dict[str, object] = {}  # generate keys of triggered jobs, as sent
+        self._beats_per_bar = 4.0  # of capture: from the meter of the job keys
         self._inbox: queue.Queue = queue.Queue(INPUT_QUEUE)
         self._window = (0.0, 0)  # flood control: second started, messages in it
         self._offset = 0.0  # capture timeline = song beats + offset: song jumps never overlap earlier bars
@@ -200,23 +206,54 @@ class MidiService:
         if self.ports is None:
             raise InvalidRequest(f"MIDI is off ({self.reason}); see docs/midi.md to set it up")
 
-    def play(self, job: str, result: Result, variation: int = 1, loop: bool | None = None) -> str:
-        """Play ``result``; returns when it starts ("on the next bar line", "now", ...)."""
+    def play(self, job: str, result: Result, variation: int = 1, loop: bool | None = None,
+             programs: Mapping[str, int] | None = None, warn: Callable[[str], None] | None = None) -> str:
+        """Play ``result``; returns when it starts ("on the next bar line", "now", ...).
+
+        ``programs`` (part → General MIDI program, a preset's) are sent before the first note; ``warn``
+        is told when playback stops on its own (the MIDI clock was lost).
+        """
         self.check_playable()
         synced = self.config.sync == "clock" or (
             self.config.sync == "auto" and (self.clock.running or self.clock.present(time.perf_counter())))
         playback = Playback(
             job, variation, playback_events(result, self._route),
-            length_beats=result.bars * result.meter[0] * 4.0 / result.meter[1],
-            beats_per_bar=result.meter[0] * 4.0 / result.meter[1],
+            length_beats=result.bars * beats_per_bar(result.meter),
+            beats_per_bar=beats_per_bar(result.meter),
             loop=self.config.loop if loop is None else loop, synced=synced, bpm=result.tempo,
+            programs=program_changes(result, self._route, programs or {}), warn=warn,
         )
         return self.player.play(playback)
 
     def stop_playback(self, reason: str = "stop") -> None:
         self.player.stop(reason)
 
-    # -- capture ---------------------------------------------------------------------------------
+    # -- capture and trigger ---------------------------------------------------------------------
+
+    def set_job_keys(self, keys: Mapping[str, object], meter: tuple[int, int]) -> None:
+        """The generate keys of triggered jobs, as sent (the caller has checked them), and their meter,
+        which sets the bars of the capture."""
+        with self._keys_lock:
+            self._job_keys = dict(keys)
+            self._beats_per_bar = beats_per_bar(meter)
+
+    def job_keys(self) -> dict[str, object]:
+        with self._keys_lock:
+            return dict(self._job_keys)
+
+    @property
+    def beats_per_bar(self) -> float:
+        with self._keys_lock:
+            return self._beats_per_bar
+
+    def triggered_spec(self) -> JobSpec:
+        """The request the trigger makes now: the capture (kept as clips midi-capture...), the job keys and
+        the tempo heard; raises InvalidRequest when nothing fits."""
+        take = self.capture()
+        bpm = self.clock.bpm if self.clock.present(time.perf_counter()) and self.clock.bpm else self.config.tempo
+        spec = trigger_spec(take, self.job_keys(), bpm, "loop" if self.config.loop else "once")
+        self.store_take("midi-capture", take)
+        return spec
 
     def _now_beat(self, when: float) -> tuple[float, bool]:
         """Capture time of ``when``: (timeline beats, True) under running clock, else (free beats, False)."""

@@ -7,17 +7,18 @@ from collections.abc import Mapping
 from bridge.errors import InvalidRequest
 from bridge.midi.capture import Take
 from bridge.requests import JobSpec, parse_mapping
-from models.api import Note
-from models.chords import recognise_chords
+from models.music.meter import beats_per_bar
+from models.music.recognise import recognise_chords
+from models.types import Note
 
 
 def chords_text(notes: tuple[Note, ...], meter: tuple[int, int], bars: int) -> str:
     """The chords of ``notes`` as progression text, one ``|`` per bar ("C | Am F | G | C")."""
     spans = recognise_chords(notes, meter, bars)
-    beats_per_bar = meter[0] * 4.0 / meter[1]
+    bar_beats = beats_per_bar(meter)
     per_bar: list[list[str]] = [[] for _ in range(max(bars, 1))]
     for span in spans:
-        bar = int(span.start_beats // beats_per_bar + 1e-9)
+        bar = int(span.start_beats // bar_beats + 1e-9)
         if bar < len(per_bar):
             per_bar[bar].append(span.symbol)
     return " | ".join(" ".join(symbols) or "N" for symbols in per_bar)

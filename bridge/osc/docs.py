@@ -1,10 +1,13 @@
-"""Writes docs/osc.md's address table from the routes themselves: `python -m bridge.osc.docs`."""
+"""Writes docs/osc.md from the code: routes, generate keys, error codes (`python -m bridge.osc.docs`)."""
 
 from __future__ import annotations
 
 import sys
 import tempfile
 from pathlib import Path
+
+from bridge import errors
+from bridge.errors import ContinuoError
 
 HEADER = """# OSC API
 
@@ -52,35 +55,33 @@ keys take MIDI files instead of clip names.
 
 | code | meaning |
 |---|---|
-| `bad_request` | an argument, key or value is wrong; the message names it and what is accepted |
-| `unknown_address` | no such address; the message lists the addresses |
-| `malformed_packet` | the bytes are not valid OSC |
-| `packet_too_large` | a request over `packet_max_bytes` |
-| `unknown_clip` | the job names a clip that was never uploaded |
-| `duplicate_job` | a job of that name is already queued or running |
-| `queue_full` | `queue_size` jobs are already waiting |
-| `cancelled` | the job was cancelled with `/continuo/cancel` |
-| `timeout` | the job ran longer than `job_timeout_seconds` |
-| `worker_crashed` | the model process died during the job; it has been restarted |
-| `model_error` | the model failed or could not be loaded |
-| `write_failed` | the MIDI file could not be written (disk full, permissions) |
-| `shutdown` | continuo stopped before the job ended |
-| `ableton_timeout` | Live did not answer: is AbletonOSC installed and Live running? (docs/daw/ableton.md) |
-| `ableton` | Live refused, or holds something else than asked for (no clip there, a slot taken...) |
+{errors}
 """
 
 
 def render(routes) -> str:
     from bridge.requests import KEYS
 
-    def cell(text: str) -> str:
-        # angle brackets would be read as HTML tags by Markdown renderers
-        return text.replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|").replace("\n", " ")
-
-    rows = [f"| `{r.address}` | {cell(r.arguments)} | {cell(r.replies)} | {cell(r.errors)} |"
+    rows = [f"| `{r.address}` | {_cell(r.arguments)} | {_cell(r.replies)} | {_cell(r.errors)} |"
             for r in sorted(routes, key=lambda r: r.address)]
-    keys = "\n".join(f"| `{k.name}` | {cell(k.help)} |" for k in KEYS.values())
-    return HEADER + "\n".join(rows) + "\n" + FOOTER.format(keys=keys)
+    keys = "\n".join(f"| `{k.name}` | {_cell(k.help)} |" for k in KEYS.values())
+    return HEADER + "\n".join(rows) + "\n" + FOOTER.format(keys=keys, errors=error_table())
+
+
+def error_classes() -> list[type[ContinuoError]]:
+    """Every error class of bridge.errors that has a code of its own, in the order they are defined."""
+    return [value for value in vars(errors).values()
+            if isinstance(value, type) and issubclass(value, ContinuoError) and "code" in vars(value)]
+
+
+def error_table() -> str:
+    """The rows of docs/osc.md's error-code table: each code and its class's docstring."""
+    return "\n".join(f"| `{error.code}` | {_cell(error.__doc__ or '')} |" for error in error_classes())
+
+
+def _cell(text: str) -> str:
+    # angle brackets would be read as HTML tags by Markdown renderers
+    return text.replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|").replace("\n", " ")
 
 
 def current() -> str:

@@ -17,7 +17,6 @@ MAX_ARGS = 16_384
 MAX_ADDRESS_BYTES = 256
 _TAGS = frozenset(b"ifsbhdtTFN[]")
 _PATTERN_CHARS = frozenset(b"*?[]{},#")
-NOTE_TAGS = "iffi"  # pitch, start_beats, duration_beats, velocity
 
 
 def split_packet(data: bytes) -> list[bytes]:

@@ -8,11 +8,9 @@ from dataclasses import dataclass
 
 from bridge.errors import ContinuoError, InternalError, UnknownAddress
 from bridge.osc.packets import parse_message, split_packet
-from bridge.osc.server import Peer
+from bridge.osc.peer import Peer, send_error
 
 log = logging.getLogger(__name__)
-
-MAX_ERROR_TEXT = 1000
 
 
 @dataclass(frozen=True)
@@ -27,11 +25,26 @@ class Route:
     job_arg: bool = False  # the first argument names a job: errors are reported against it
 
 
-def send_error(peer: Peer, job: str, error: ContinuoError) -> None:
-    text = str(error) or type(error).__name__
-    if len(text) > MAX_ERROR_TEXT:
-        text = text[: MAX_ERROR_TEXT - 3] + "..."
-    peer.send("/continuo/error", job, error.code, text)
+@dataclass(frozen=True)
+class Address:
+    """A row of a handler's address table: the address, the name of the method that answers it, its documentation."""
+
+    address: str
+    method: str
+    arguments: str
+    replies: str
+    errors: str
+    job_arg: bool = False
+
+
+class Handler:
+    """One OSC domain, as AbletonOSC's handlers: the state it holds, and ``ADDRESSES``, what it answers."""
+
+    ADDRESSES: tuple[Address, ...] = ()
+
+    def routes(self) -> list[Route]:
+        return [Route(a.address, getattr(self, a.method), a.arguments, a.replies, a.errors, a.job_arg)
+                for a in self.ADDRESSES]
 
 
 class Router:

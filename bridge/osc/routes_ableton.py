@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING
 
 from bridge.ableton import LiveClient, LiveNote
 from bridge.errors import AbletonError, ContinuoError, InvalidRequest
-from bridge.jobs.engine import Job
+from bridge.jobs.pipeline import Ending
 from bridge.osc.args import name_arg
 from bridge.osc.router import Route, send_error
-from bridge.osc.routes_job import start_job
 from bridge.osc.server import Peer
 from bridge.requests import (
     CLIP_KEYS,
@@ -29,7 +28,8 @@ from bridge.requests import (
     convert,
     parse_mapping,
 )
-from models.api import METERS, TASKS, Note, Result
+from models.music.meter import beats_per_bar
+from models.types import METERS, TASKS, Note, Result
 
 if TYPE_CHECKING:
     from bridge.app import App
@@ -160,7 +160,7 @@ class AbletonRequest:
             if not place.replace and live.slot("has_clip", track, slot):
                 raise AbletonError(f"track {track + 1} slot {slot + 1} already holds a clip: choose out_slot "
                                    "or send replace true")
-        start_job(self.app, self.peer, self.job_id, JobSpec(values), deliver=self.deliver)
+        self.app.pipeline.submit(self.peer, self.job_id, JobSpec(values), hand_off=self.deliver)
 
     def _read_clip(self, live: LiveClient, track: int, slot: int) -> tuple[Note, ...]:
         where = f"track {track + 1} slot {slot + 1}"
@@ -170,7 +170,7 @@ class AbletonRequest:
             raise AbletonError(f"the clip on {where} is an audio clip: continuo reads MIDI clips")
         length = float(live.clip("length", track, slot))  # type: ignore[arg-type]
         notes = [Note(n.pitch, round(n.start_beats, 6), round(n.duration_beats, 6), min(127, max(1, round(n.velocity))))
-                 for n in live.get_notes(track, slot)
+                 for n in live.get_notes(track, slot, length)
                  if not n.mute and n.start_beats >= 0 and n.duration_beats > 0 and 0 <= n.pitch <= 127]
         if not notes:
             raise AbletonError(f"the clip on {where} has no (unmuted) notes")
@@ -179,7 +179,7 @@ class AbletonRequest:
                                f"{self.app.settings.max_clip_notes}")
         if "bars" not in self.values and self.task != "continue":  # the clip's loop, not its last note
             meter = self.values["meter"]
-            bar = meter[0] * 4.0 / meter[1]  # type: ignore[index]
+            bar = beats_per_bar(meter)  # type: ignore[arg-type]
             self.values["bars"] = max(1, min(256, math.ceil(length / bar - 1e-6)))
         return tuple(sorted(notes, key=lambda n: (n.start_beats, n.pitch)))
 
@@ -189,28 +189,23 @@ class AbletonRequest:
 
     # -- after the job: handed back to the Ableton thread -----------------------------------------
 
-    def deliver(self, job: Job, results: list[Result], paths: list[Path]) -> None:
-        def failed(error: ContinuoError) -> None:
-            self.fail(error)
-            self.app.count("failed")
-
+    def deliver(self, ending: Ending, results: list[Result], paths: list[Path]) -> None:
         try:
-            self.app.ableton.submit(lambda live: self.write(live, results, paths), failed)
+            self.app.ableton.submit(lambda live: self.write(live, ending, results, paths), ending.fail)
         except ContinuoError as err:
-            failed(err)
+            ending.fail(err)
 
-    def write(self, live: LiveClient, results: list[Result], paths: list[Path]) -> None:
+    def write(self, live: LiveClient, ending: Ending, results: list[Result], paths: list[Path]) -> None:
         try:
             self._write_all(live, results)
         except AbletonError as err:  # the MIDI file is written: say where, it can still be dragged into Live
             raise type(err)(f"{err}; the result is in {', '.join(str(p) for p in paths)}") from err
-        self.peer.send("/continuo/done", self.job_id, *(str(p) for p in paths))
-        self.app.count("done")
+        ending.done(paths)
 
     def _write_all(self, live: LiveClient, results: list[Result]) -> None:
         live.drain()
         for number, result in enumerate(results):
-            bar = result.meter[0] * 4.0 / result.meter[1]
+            bar = beats_per_bar(result.meter)
             parts = list(self.parts) + [p for p in result.parts if p not in self.parts]
             for index, part in enumerate(parts):
                 track, slot = self.place.out_track + index, self.place.out_slot + number
@@ -230,7 +225,7 @@ class AbletonRequest:
         live.send("/live/clip_slot/create_clip", track, slot, float(length))
         live.send("/live/clip/set/name", track, slot, name)
         live.add_notes(track, slot, notes)
-        held = len(live.get_notes(track, slot))  # also proves Live handled every message before it
+        held = len(live.get_notes(track, slot, length))  # also proves Live handled every message before it
         if held != len(notes):
             raise AbletonError(f"Live holds {held} of the {len(notes)} notes written to {where}: datagrams were "
                                "lost on the way; send the request again (replace true)")

@@ -2,44 +2,42 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from bridge.clips import NOTE_FORMAT, parse_notes
+from bridge.clips import NOTE_FORMAT, ClipStore, parse_notes
 from bridge.osc.args import name_arg
-from bridge.osc.router import Route
-from bridge.osc.server import Peer
-
-if TYPE_CHECKING:
-    from bridge.app import App
+from bridge.osc.peer import Peer
+from bridge.osc.router import Address, Handler
 
 NOTES_USAGE = f"<clip name> [notes: {NOTE_FORMAT}, repeated]"
+NOTES_ERRORS = "bad_request: bad name, notes not in groups of 4, values out of range, too many notes or clips"
 
 
-def routes(app: App) -> list[Route]:
-    def clip_set(peer: Peer, args: list) -> None:
+class ClipHandler(Handler):
+    """The clips uploaded over OSC, kept in the ClipStore."""
+
+    ADDRESSES = (
+        Address("/continuo/clip/set", "clip_set", NOTES_USAGE, "/continuo/clip/stored <clip> <note count>", NOTES_ERRORS),
+        Address("/continuo/clip/append", "clip_append", NOTES_USAGE,
+                "/continuo/clip/stored <clip> <note count> (total so far)", NOTES_ERRORS),
+        Address("/continuo/clip/clear", "clip_clear", "<clip name>", "/continuo/clip/stored <clip> 0",
+                "bad_request: bad name"),
+        Address("/continuo/clip/list", "clip_list", "none", "/continuo/clip/list [clip names...]", "none"),
+    )
+
+    def __init__(self, clips: ClipStore):
+        self.clips = clips
+
+    def clip_set(self, peer: Peer, args: list) -> None:
         name = name_arg(args, 0, "clip name", NOTES_USAGE)
-        count = app.clips.set(name, parse_notes(args[1:]))
-        peer.send("/continuo/clip/stored", name, count)
+        peer.send("/continuo/clip/stored", name, self.clips.set(name, parse_notes(args[1:])))
 
-    def clip_append(peer: Peer, args: list) -> None:
+    def clip_append(self, peer: Peer, args: list) -> None:
         name = name_arg(args, 0, "clip name", NOTES_USAGE)
-        count = app.clips.append(name, parse_notes(args[1:]))
-        peer.send("/continuo/clip/stored", name, count)
+        peer.send("/continuo/clip/stored", name, self.clips.append(name, parse_notes(args[1:])))
 
-    def clip_clear(peer: Peer, args: list) -> None:
+    def clip_clear(self, peer: Peer, args: list) -> None:
         name = name_arg(args, 0, "clip name", "<clip name>")
-        app.clips.clear(name)
+        self.clips.clear(name)
         peer.send("/continuo/clip/stored", name, 0)
 
-    def clip_list(peer: Peer, args: list) -> None:
-        peer.send("/continuo/clip/list", *app.clips.names())
-
-    errors = "bad_request: bad name, notes not in groups of 4, values out of range, too many notes or clips"
-    return [
-        Route("/continuo/clip/set", clip_set, NOTES_USAGE, "/continuo/clip/stored <clip> <note count>", errors),
-        Route("/continuo/clip/append", clip_append, NOTES_USAGE,
-              "/continuo/clip/stored <clip> <note count> (total so far)", errors),
-        Route("/continuo/clip/clear", clip_clear, "<clip name>", "/continuo/clip/stored <clip> 0",
-              "bad_request: bad name"),
-        Route("/continuo/clip/list", clip_list, "none", "/continuo/clip/list [clip names...]", "none"),
-    ]
+    def clip_list(self, peer: Peer, args: list) -> None:
+        peer.send("/continuo/clip/list", *self.clips.names())

@@ -12,30 +12,22 @@ import logging
 import queue
 import selectors
 import socket
-import struct
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 
-from bridge.errors import MalformedPacket
+from bridge.errors import MalformedPacket, PacketTooLarge
+from bridge.osc.framing import cut_frames, frame, looks_like_slip
 from bridge.osc.packets import encode_message
+from bridge.osc.peer import Peer
+from bridge.osc.ratelimit import RateLimiter
 from bridge.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SLIP_END, SLIP_ESC, SLIP_ESC_END, SLIP_ESC_ESC = 0xC0, 0xDB, 0xDC, 0xDD
 INBOX_SIZE = 10_000
 TCP_OUTBOX_LIMIT = 4 << 20  # a client that reads nothing is dropped past this
-
-
-class Peer:
-    """Where replies to one request go."""
-
-    name = "?"
-
-    def send(self, address: str, *args: object) -> None:
-        raise NotImplementedError
 
 
 class UdpPeer(Peer):
@@ -66,26 +58,6 @@ class TcpPeer(Peer):
         self._connection.queue_reply(encode_message(address, args))
 
 
-class _RateLimiter:
-    """A token bucket per client address."""
-
-    def __init__(self, per_second: float):
-        self._rate = per_second
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self.dropped = 0
-
-    def allow(self, host: str) -> bool:
-        now = time.monotonic()
-        tokens, then = self._buckets.get(host, (self._rate, now))
-        tokens = min(self._rate, tokens + (now - then) * self._rate)
-        if tokens < 1.0:
-            self._buckets[host] = (tokens, now)
-            self.dropped += 1
-            return False
-        self._buckets[host] = (tokens - 1.0, now)
-        return True
-
-
 class _TcpConnection:
     def __init__(self, sock: socket.socket, address: tuple, server: OscServer):
         self.sock = sock
@@ -100,63 +72,18 @@ class _TcpConnection:
         self.peer = TcpPeer(self)
 
     def queue_reply(self, message: bytes) -> None:
-        frame = _slip_encode(message) if self.slip else struct.pack(">I", len(message)) + message
+        data = frame(message, bool(self.slip))
         with self.lock:
             if self.closed:
                 return
-            self.outbox += frame
+            self.outbox += data
         self.server._wake()
 
     def frames(self) -> list[bytes]:
         """Cut complete frames out of the inbox; raise MalformedPacket if the stream is hopeless."""
-        limit = self.server.settings.packet_max_bytes
         if self.slip is None and self.inbox:
-            # SLIP frames start with END or the message itself; anything else is a length prefix
-            self.slip = self.inbox[0] in (SLIP_END, ord("/"), ord("#"))
-        out = []
-        if self.slip:
-            while True:
-                end = self.inbox.find(SLIP_END)
-                if end < 0:
-                    if len(self.inbox) > limit:
-                        raise MalformedPacket(f"SLIP frame longer than {limit} bytes without an END byte")
-                    return out
-                frame = bytes(self.inbox[:end])
-                del self.inbox[: end + 1]
-                if frame:
-                    out.append(_slip_decode(frame))
-        while len(self.inbox) >= 4:
-            (size,) = struct.unpack_from(">I", self.inbox, 0)
-            if size > limit:
-                raise MalformedPacket(f"TCP frame of {size} bytes is over the {limit}-byte limit")
-            if len(self.inbox) < 4 + size:
-                break
-            frame = bytes(self.inbox[4 : 4 + size])
-            del self.inbox[: 4 + size]
-            if frame:
-                out.append(frame)
-        return out
-
-
-def _slip_encode(message: bytes) -> bytes:
-    body = message.replace(b"\xdb", b"\xdb\xdd").replace(b"\xc0", b"\xdb\xdc")
-    return b"\xc0" + body + b"\xc0"
-
-
-def _slip_decode(frame: bytes) -> bytes:
-    out = bytearray()
-    escaped = False
-    for byte in frame:
-        if escaped:
-            if byte not in (SLIP_ESC_END, SLIP_ESC_ESC):
-                raise MalformedPacket("invalid SLIP escape sequence")
-            out.append(SLIP_END if byte == SLIP_ESC_END else SLIP_ESC)
-            escaped = False
-        elif byte == SLIP_ESC:
-            escaped = True
-        else:
-            out.append(byte)
-    return bytes(out)
+            self.slip = looks_like_slip(self.inbox[0])
+        return cut_frames(self.inbox, bool(self.slip), self.server.settings.packet_max_bytes)
 
 
 class OscServer:
@@ -169,7 +96,7 @@ class OscServer:
         self._inbox: queue.Queue[tuple[bytes, Peer, float] | None] = queue.Queue(INBOX_SIZE)
         # seconds from receipt to handled, for the last packets (status and reliability figures)
         self.handling_seconds: deque[float] = deque(maxlen=10_000)
-        self._limiter = _RateLimiter(settings.rate_limit_per_second)
+        self._limiter = RateLimiter(settings.rate_limit_per_second)
         self._connections: dict[socket.socket, _TcpConnection] = {}
         self._selector: selectors.BaseSelector | None = None
         self._wake_r: socket.socket | None = None
@@ -178,7 +105,8 @@ class OscServer:
         self._threads: list[threading.Thread] = []
         self.udp: socket.socket | None = None
         self.tcp: socket.socket | None = None
-        self.stats = {"received": 0, "refused": 0, "inbox_full": 0}
+        self._stats = {"received": 0, "refused": 0, "inbox_full": 0}  # counted by the UDP and TCP threads
+        self._stats_lock = threading.Lock()
 
     @property
     def port(self) -> int:
@@ -258,24 +186,30 @@ class OscServer:
         if self._allowed:
             ip = ipaddress.ip_address(host.split("%")[0])
             if not ip.is_loopback and not any(ip in net for net in self._allowed):
-                self.stats["refused"] += 1
-                if self.stats["refused"] % 1000 == 1:
-                    log.warning("dropped a request from %s: not in the allow list (%d so far)", host, self.stats["refused"])
+                refused = self._count("refused")
+                if refused % 1000 == 1:
+                    log.warning("dropped a request from %s: not in the allow list (%d so far)", host, refused)
                 return False
         if not self._limiter.allow(host):
-            if self._limiter.dropped % 1000 == 1:
-                log.warning("rate limit: dropped requests from %s (%d so far)", host, self._limiter.dropped)
+            dropped = self._limiter.dropped
+            if dropped % 1000 == 1:
+                log.warning("rate limit: dropped requests from %s (%d so far)", host, dropped)
             return False
         return True
 
     def _enqueue(self, packet: bytes, peer: Peer) -> None:
-        self.stats["received"] += 1
+        self._count("received")
         try:
             self._inbox.put_nowait((packet, peer, time.perf_counter()))
         except queue.Full:
-            self.stats["inbox_full"] += 1
-            if self.stats["inbox_full"] % 1000 == 1:
-                log.warning("request queue full: dropped %d requests so far", self.stats["inbox_full"])
+            full = self._count("inbox_full")
+            if full % 1000 == 1:
+                log.warning("request queue full: dropped %d requests so far", full)
+
+    def _count(self, what: str) -> int:
+        with self._stats_lock:
+            self._stats[what] += 1
+            return self._stats[what]
 
     def _udp_loop(self) -> None:
         assert self.udp is not None
@@ -294,7 +228,7 @@ class OscServer:
                 continue
             peer = UdpPeer(self.udp, address, self.settings.reply_port)
             if len(data) > limit:
-                peer.send("/continuo/error", "-", "packet_too_large",
+                peer.send("/continuo/error", "-", PacketTooLarge.code,
                           f"packet of {len(data)} bytes is over the {limit}-byte limit; send clips in chunks with /continuo/clip/append")
                 continue
             self._enqueue(data, peer)
@@ -317,7 +251,10 @@ class OscServer:
 
         def pick(q: float) -> float:
             return round(recent[min(len(recent) - 1, int(q * len(recent)))] * 1e3, 3) if recent else 0.0
-        return {**self.stats, "rate_limited": self._limiter.dropped, "tcp_clients": len(self._connections),
+        with self._stats_lock:
+            stats = dict(self._stats)
+        return {**stats, "rate_limited": self._limiter.dropped, "rate_limit_clients": len(self._limiter),
+                "tcp_clients": len(self._connections),
                 "handle_p50_ms": pick(0.5), "handle_p99_ms": pick(0.99)}
 
     def _wake(self) -> None:

@@ -17,6 +17,17 @@ log = logging.getLogger(__name__)
 SILENCE_LUFS = -70.0  # below this a file counts as silent (the BS.1770 absolute gate)
 
 
+def fit_frames(audio: np.ndarray, frames: int) -> np.ndarray:
+    """``audio`` as stereo float32 of exactly ``frames`` samples: cut, or padded with silence (mono is
+    copied to both channels). Already so, it is returned as it is."""
+    if audio.shape == (2, frames) and audio.dtype == np.float32:
+        return audio
+    out = np.zeros((2, frames), dtype=np.float32)
+    length = min(frames, audio.shape[1])
+    out[:, :length] = audio[:2, :length]
+    return out
+
+
 def write_audio(path: Path, audio: np.ndarray, sample_rate: int, fmt: str, bit_depth: int) -> Path:
     """Write ``audio`` (channels, frames) float32 to ``path`` in ``fmt`` atomically."""
     # not synced to disk: a stem is re-rendered in seconds, and the rename alone already means a crash

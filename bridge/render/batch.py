@@ -8,13 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bridge.errors import InvalidRequest
-from bridge.render.presets import (
-    FORMATS,
-    INSTRUMENTS,
-    RenderPreset,
-    load_preset,
-    with_instrument,
-)
+from bridge.presets import load_preset
+from bridge.render.specs import FORMATS, INSTRUMENTS, RenderPreset, with_instrument
 from bridge.settings import Settings
 
 if TYPE_CHECKING:
@@ -54,7 +49,7 @@ def midi_inputs(source: Path) -> list[Path]:
 
 
 def preset_from_args(args: argparse.Namespace, settings: Settings) -> RenderPreset:
-    preset = load_preset(args.preset or settings.render_preset)
+    preset = load_preset(args.preset or settings.render_preset).render
     preset = with_instrument(preset, args.instrument)
     return preset.replace(format=args.format, sample_rate=args.sample_rate, bit_depth=args.bit_depth,
                           loudness_lufs=args.loudness)

@@ -9,7 +9,7 @@ import numpy as np
 import pedalboard
 
 from bridge.errors import PresetError
-from bridge.render.presets import EffectSpec
+from bridge.render.specs import EffectSpec
 
 _NOT_EFFECTS = {"Plugin", "PluginContainer", "Pedalboard", "Chain", "Mix", "ExternalPlugin", "VST3Plugin",
                 "AudioUnitPlugin", "IIRFilter"}

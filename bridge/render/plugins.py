@@ -13,7 +13,8 @@ import numpy as np
 import pedalboard
 
 from bridge.errors import PluginLoadError
-from bridge.render.presets import EffectSpec
+from bridge.render.audio import fit_frames
+from bridge.render.specs import EffectSpec
 from bridge.render.song import Part
 
 log = logging.getLogger(__name__)
@@ -107,10 +108,4 @@ def render_plugin_part(part: Part, instrument: pedalboard.Plugin, frames: int, s
                               "put it in the part's effects list instead")
     audio = instrument(midi_events(part), duration=frames / sample_rate, sample_rate=sample_rate,
                        num_channels=2, buffer_size=BUFFER_FRAMES, reset=True)
-    audio = np.asarray(audio, dtype=np.float32)
-    if audio.shape[0] == 1:
-        audio = np.repeat(audio, 2, axis=0)
-    out = np.zeros((2, frames), dtype=np.float32)
-    length = min(frames, audio.shape[1])
-    out[:, :length] = audio[:2, :length]
-    return out
+    return fit_frames(np.asarray(audio, dtype=np.float32), frames)

@@ -1,109 +1,43 @@
-"""The `[render]` section of a preset: schema, validation with messages that name the fix, lookup."""
+"""Preset files: where they are looked up, and the `[render]` section read with messages that name the fix."""
 
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
 from bridge.errors import PresetError
+from bridge.render.specs import (
+    FORMATS,
+    INSTRUMENTS,
+    LOUDNESS_MODES,
+    SAMPLE_RATES,
+    EffectSpec,
+    PartSpec,
+    RenderPreset,
+    check_output,
+)
 
-FORMATS = ("wav", "flac", "aiff")
-BIT_DEPTHS = {"wav": (16, 24, 32), "flac": (16, 24), "aiff": (16, 24)}  # wav 32: float
-SAMPLE_RATES = (22050, 32000, 44100, 48000, 88200, 96000)
-INSTRUMENTS = ("auto", "sketch", "soundfont", "plugin")
-LOUDNESS_MODES = ("mix", "each")
-REPO_PRESETS = Path(__file__).resolve().parents[2] / "presets"
+# package data, so every install has them; pip installs packages as folders, so this is a real one
+BUNDLED_PRESETS = Path(str(resources.files("bridge") / "bundled" / "presets"))
 
 
 def preset_dirs() -> tuple[Path, ...]:
     """Where preset names are looked up, first match wins: the user's folder, then the bundled one."""
-    return (Path(platformdirs.user_config_dir("continuo")) / "presets", REPO_PRESETS)
-
-
-@dataclass(frozen=True)
-class EffectSpec:
-    """One effect: a pedalboard built-in by ``name`` or an external ``plugin`` file, with parameters."""
-
-    name: str = ""
-    plugin: str = ""
-    plugin_name: str = ""
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class PartSpec:
-    """How one part sounds: its instrument, level, position and effect chain."""
-
-    instrument: str = "auto"
-    voice: str = ""  # sketch voice; empty: chosen from the part's GM program
-    program: int | None = None  # GM program for the soundfont; None: the file's own
-    soundfont: str = ""
-    plugin: str = ""
-    plugin_name: str = ""
-    params: Mapping[str, Any] = field(default_factory=dict)
-    gain_db: float = 0.0
-    pan: float = 0.0  # -1 left .. +1 right
-    effects: tuple[EffectSpec, ...] = ()
-
-
-@dataclass(frozen=True)
-class RenderPreset:
-    """Everything a render needs besides the MIDI: output format, instruments, chains, loudness."""
-
-    format: str = "wav"
-    sample_rate: int = 44100
-    bit_depth: int = 24
-    tail_seconds: float = 2.0
-    loudness_lufs: float | None = None
-    loudness_mode: str = "mix"
-    soundfont: str = ""
-    default: PartSpec = PartSpec()
-    parts: Mapping[str, PartSpec] = field(default_factory=dict)
-    master: tuple[EffectSpec, ...] = ()
-    master_gain_db: float = 0.0
-    source: str = "built-in defaults"
-
-    def part(self, name: str) -> PartSpec:
-        return self.parts.get(name, self.default)
-
-    def replace(self, **changes: Any) -> RenderPreset:
-        """A copy with output options changed (CLI flags, OSC keys), validated like the file."""
-        import dataclasses
-
-        updated = dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
-        _check_output(updated, "the request")
-        return updated
-
-
-def with_instrument(preset: RenderPreset, instrument: str | None) -> RenderPreset:
-    """``preset`` with every part played by ``instrument`` (auto, sketch, soundfont); None: unchanged."""
-    import dataclasses
-
-    if instrument is None:
-        return preset
-    if instrument not in INSTRUMENTS or instrument == "plugin":
-        raise PresetError(f"instrument {instrument!r}: choose auto, sketch or soundfont")
-
-    def swap(spec: PartSpec) -> PartSpec:
-        return dataclasses.replace(spec, instrument=instrument, voice=spec.voice if instrument == "sketch" else "")
-
-    return dataclasses.replace(preset, default=swap(preset.default),
-                               parts={name: swap(spec) for name, spec in preset.parts.items()})
+    return (Path(platformdirs.user_config_dir("continuo")) / "presets", BUNDLED_PRESETS)
 
 
 def find_preset(name: str, dirs: tuple[Path, ...] | None = None, allow_path: bool = True) -> Path:
-    """The file for a preset name (``presets/<name>.toml``) or path; a clear error when there is none.
+    """The file for a preset name (``<name>.toml`` in a preset folder) or path; a clear error when there is none.
 
     ``allow_path=False`` (names from the network) only ever looks inside the preset folders.
     """
     if not allow_path and (name.endswith(".toml") or "/" in name or "\\" in name or ".." in name):
-        raise PresetError(f"preset {name!r}: give a preset name (a file in presets/ without .toml), not a path")
+        raise PresetError(f"preset {name!r}: give a preset name (`continuo presets` lists them), not a path")
     if name.endswith(".toml") or "/" in name or "\\" in name:
         path = Path(name).expanduser()
         if not path.is_file():
@@ -119,16 +53,6 @@ def find_preset(name: str, dirs: tuple[Path, ...] | None = None, allow_path: boo
         f"no preset named {name!r} in {', '.join(str(d) for d in dirs)}; "
         f"known presets: {', '.join(known) or '(none)'}; or give the path of a TOML file"
     )
-
-
-def load_preset(name: str, dirs: tuple[Path, ...] | None = None, allow_path: bool = True) -> RenderPreset:
-    """Read the ``[render]`` section of a preset (other sections belong to other features)."""
-    path = find_preset(name, dirs, allow_path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise PresetError(f"preset {path} cannot be read: {err}") from err
-    return parse_render(data.get("render", {}), str(path))
 
 
 def parse_render(section: Mapping[str, Any], origin: str) -> RenderPreset:
@@ -157,20 +81,8 @@ def parse_render(section: Mapping[str, Any], origin: str) -> RenderPreset:
         master_gain_db=_number(master, "gain_db", 0.0, -60.0, 24.0, f"[render.master] in {origin}"),
         source=origin,
     )
-    _check_output(preset, where)
+    check_output(preset, where)
     return preset
-
-
-def _check_output(preset: RenderPreset, where: str) -> None:
-    if preset.format not in FORMATS:
-        raise PresetError(f"format {preset.format!r} in {where} is not one of: {', '.join(FORMATS)}")
-    if preset.sample_rate not in SAMPLE_RATES:
-        raise PresetError(f"sample_rate {preset.sample_rate} in {where}: use one of "
-                          + ", ".join(map(str, SAMPLE_RATES)))
-    depths = BIT_DEPTHS[preset.format]
-    if preset.bit_depth not in depths:
-        raise PresetError(f"bit_depth {preset.bit_depth} in {where}: {preset.format} files take "
-                          + ", ".join(map(str, depths)))
 
 
 def _part(spec: Mapping[str, Any], where: str) -> PartSpec:

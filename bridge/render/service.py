@@ -1,4 +1,4 @@
-"""Renders for the daemon: a queue and one thread; each render runs in a child process group it can kill.
+"""Renders for the daemon: queued and run one at a time, each in a child process group that can be killed.
 
 A plugin that segfaults or hangs takes down only that process group: the job fails at once (crash)
 or at ``render_timeout_seconds`` (hang), and the daemon carries on. Each process renders one job;
@@ -12,26 +12,18 @@ import logging
 import multiprocessing
 import os
 import shutil
-import signal
 import tempfile
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bridge.errors import (
-    ContinuoError,
-    DuplicateJob,
-    JobTimeout,
-    QueueFull,
-    RenderError,
-    ShuttingDown,
-)
-from bridge.render.presets import RenderPreset
+from bridge.errors import ContinuoError, JobTimeout, RenderError, ShuttingDown
+from bridge.jobs.supervisor import Child, Once, Supervisor
+from bridge.logs import configure_logging
+from bridge.render.specs import RenderPreset
 from bridge.settings import Settings
 
 if TYPE_CHECKING:  # the daemon imports this module at start; numpy and the synths load in the render process
@@ -53,14 +45,26 @@ class RenderJob:
     on_error: Callable[[RenderJob, ContinuoError], None]
     prefixes: list[str] = field(default_factory=list)
     cleanup: Callable[[], None] = lambda: None
+    _once: Once = field(default_factory=Once, repr=False)
+
+    def finish(self, songs: list[RenderedSong] | None = None, error: ContinuoError | None = None) -> None:
+        """The one ending: ``on_error`` with ``error``, else ``on_done``; then ``cleanup``."""
+        if not self._once.claim():
+            return
+        try:
+            if error is not None:
+                self.on_error(self, error)
+            else:
+                self.on_done(self, songs or [])
+        except Exception:
+            log.exception("delivering render %s failed", self.id)
+        finally:
+            self.cleanup()
 
 
 def render_child_main(conn: Connection, job_id: str, midi: list[Path], preset: RenderPreset, out_dir: Path,
-                      soundfont: str, jobs: int, prefixes: list[str], log_level: str, scratch: str) -> None:
-    """The render process: its own process group, so a timeout kills its pool and plugins too."""
-    if hasattr(os, "setpgrp"):
-        os.setpgrp()
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s render %(levelname)s %(name)s: %(message)s")
+                      soundfont: str, jobs: int, prefixes: list[str], scratch: str) -> None:
+    """Render one job in the render process and send ("done", songs) or ("error", error)."""
     from bridge.render.stems import render_files
 
     try:
@@ -68,7 +72,7 @@ def render_child_main(conn: Connection, job_id: str, midi: list[Path], preset: R
         conn.send(("done", songs))
     except ContinuoError as err:
         conn.send(("error", err))
-    except Exception as err:
+    except Exception as err:  # an instrument, effect or library failing while it renders
         logging.getLogger(__name__).exception("render %s failed", job_id)
         conn.send(("error", RenderError(f"rendering failed: {type(err).__name__}: {err}")))
 
@@ -78,8 +82,8 @@ def render_child_wait(conn: Connection, child_main: Callable[..., None], log_lev
     a render may need loaded first (a process started ahead of time; one started for a waiting job
     loads only what that job needs)."""
     if hasattr(os, "setpgrp"):
-        os.setpgrp()
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s render %(levelname)s %(name)s: %(message)s")
+        os.setpgrp()  # so a timeout kills its pool and plugins too
+    configure_logging(log_level, "render")
     if preload:
         for module in ("bridge.render.stems", "pedalboard", "fluidsynth", "scipy.signal"):
             try:
@@ -93,78 +97,55 @@ def render_child_wait(conn: Connection, child_main: Callable[..., None], log_lev
     child_main(conn, *args)
 
 
-class RenderService:
+class RenderService(Supervisor[RenderJob]):
     """Runs render jobs one at a time (each uses ``render_jobs`` processes for its parts)."""
+
+    noun = "render"
 
     def __init__(self, settings: Settings, child_main: Callable[..., None] | None = None):
         """``child_main`` replaces the render process's entry point (tests; it must be module-level)."""
+        super().__init__(settings.queue_size, "render")
         self.settings = settings
         self._child_main = child_main or render_child_main
         self._context = multiprocessing.get_context("spawn")
-        self._queue: deque[RenderJob] = deque()
-        self._running: RenderJob | None = None
-        self._cond = threading.Condition()
-        self._stopping = False
-        self._thread: threading.Thread | None = None
-        self._spare: tuple[multiprocessing.process.BaseProcess, Connection] | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._serve, name="render", daemon=True)
-        self._thread.start()
-
-    def submit(self, job: RenderJob, on_accepted: Callable[[], None] = lambda: None) -> None:
-        """Queue ``job`` or raise (queue full, name in use, shutting down); never blocks."""
-        with self._cond:
-            if self._stopping:
-                raise ShuttingDown("continuo is shutting down; send the render again after it restarts")
-            active = list(self._queue) + ([self._running] if self._running else [])
-            if any(j.id == job.id for j in active):
-                raise DuplicateJob(f"render {job.id!r} is already queued or running; use another job name")
-            if len(self._queue) >= self.settings.queue_size:
-                raise QueueFull(f"{len(self._queue)} renders are already waiting (queue_size "
-                                f"{self.settings.queue_size}); wait for one to finish or raise queue_size")
-            on_accepted()
-            self._queue.append(job)
-            self._cond.notify_all()
+        self._spare: Child | None = None
 
     def status(self) -> dict[str, object]:
-        with self._cond:
-            return {"renders_queued": len(self._queue), "rendering": self._running.id if self._running else ""}
+        queued, running = self.queue_status()
+        return {"renders_queued": queued, "rendering": running}
+
+    @property
+    def spare_pid(self) -> int:
+        """The process id of the render process waiting for the next render, or 0 while there is none."""
+        spare = self._spare
+        return spare.pid if spare is not None else 0
 
     def stop(self) -> None:
+        super().stop(join_seconds=5.0)
+
+    # -- supervisor hooks ------------------------------------------------------------------------
+
+    def _fail(self, job: RenderJob, error: ContinuoError) -> None:
+        job.finish(error=error)
+
+    def _after(self, job: RenderJob) -> None:
         with self._cond:
-            self._stopping = True
-            waiting, self._queue = list(self._queue), deque()
-            self._cond.notify_all()
-        for job in waiting:
-            _finish(job, error=ShuttingDown("continuo is shutting down; the render did not start"))
-        if self._thread is not None:
-            self._thread.join(timeout=5.0)
+            stopping = self._stopping
+        if not stopping:
+            self._prepare_spare(preload=True)
+
+    def _stopped(self) -> None:
         self._drop_spare()
 
-    def _serve(self) -> None:
-        while True:
-            with self._cond:
-                while not self._queue and not self._stopping:
-                    self._cond.wait(timeout=0.5)
-                if self._stopping:
-                    return
-                job = self._running = self._queue.popleft()
-            try:
-                songs = self._run(job)
-            except ContinuoError as err:
-                _finish(job, error=err)
-            except Exception as err:  # keep the thread alive whatever happens
-                log.exception("render %s: service failure", job.id)
-                _finish(job, error=RenderError(f"internal error: {err}"))
-            else:
-                _finish(job, songs=songs)
-            finally:
-                with self._cond:
-                    self._running = None
-                    stopping = self._stopping
-                if not stopping:
-                    self._prepare_spare(preload=True)
+    def _run(self, job: RenderJob) -> None:
+        try:
+            songs = self._render(job)
+        except ContinuoError as err:
+            job.finish(error=err)
+        else:
+            job.finish(songs=songs)
+
+    # -- render processes ------------------------------------------------------------------------
 
     def _prepare_spare(self, preload: bool) -> None:
         """Start a render process: ahead of time with ``preload`` (it loads the libraries while nothing
@@ -172,20 +153,15 @@ class RenderService:
         if self._spare is not None or self._stopping:
             return
         try:
-            parent, child = self._context.Pipe()
-            process = self._context.Process(target=render_child_wait, args=(child, self._child_main,
-                                                                            self.settings.log_level, preload),
-                                            name="continuo-render", daemon=False)
-            process.start()
-            child.close()
+            self._spare = Child(self._context, render_child_wait,
+                                (self._child_main, self.settings.log_level, preload),
+                                name="continuo-render", own_group=True, daemon=False)  # it starts a pool
         except Exception as err:  # out of processes or memory: the render that needs one reports it
             log.warning("could not start a render process: %s", err)
-            return
-        self._spare = (process, parent)
 
-    def _take_spare(self) -> tuple[multiprocessing.process.BaseProcess, Connection]:
+    def _take_spare(self) -> Child:
         """The waiting render process if it is still alive, else a new one."""
-        if self._spare is not None and not self._spare[0].is_alive():
+        if self._spare is not None and not self._spare.alive():
             self._drop_spare()
         self._prepare_spare(preload=False)
         if self._spare is None:
@@ -196,44 +172,34 @@ class RenderService:
 
     def _drop_spare(self) -> None:
         if self._spare is not None:
-            process, conn = self._spare
-            self._spare = None
-            conn.close()  # the process sees the end of its pipe and exits
-            process.join(timeout=2.0)
-            _Group(process).kill()
+            spare, self._spare = self._spare, None
+            spare.close()  # the process sees the end of its pipe and exits
 
-    def _run(self, job: RenderJob) -> list[RenderedSong]:
+    def _render(self, job: RenderJob) -> list[RenderedSong]:
         s = self.settings
         from bridge.render.stems import scratch_root
 
         deadline = time.monotonic() + s.render_timeout_seconds
-        process, parent = self._take_spare()
-        group, scratch = _Group(process), ""
+        child = self._take_spare()
+        scratch = ""
         try:
             scratch = tempfile.mkdtemp(prefix="continuo-render-", dir=scratch_root())
-            try:
-                parent.send((job.id, job.midi, job.preset, s.output_dir, s.soundfont, s.render_jobs, job.prefixes,
-                             s.log_level, scratch))
-            except OSError:  # it died between the check and the job: the loop below reports the crash
-                pass
-            log.info("render %s started (pid %d)", job.id, process.pid)
+            # if it died since it was checked, the loop below reports the crash
+            child.send((job.id, job.midi, job.preset, s.output_dir, s.soundfont, s.render_jobs, job.prefixes,
+                        scratch))
+            log.info("render %s started (pid %d)", job.id, child.pid)
             while True:
-                ready = wait([parent, process.sentinel], timeout=POLL_SECONDS)
-                ended = process.sentinel in ready
-                if parent in ready or ended:
-                    try:  # the answer, if the process sent one before it ended
-                        kind, payload = parent.recv() if parent.poll() else ("crashed", None)
-                    except (EOFError, OSError):  # it ended without answering
-                        kind, payload = "crashed", None
-                    if kind == "done":
+                kind, message = child.receive(timeout=POLL_SECONDS)
+                if kind == "message":
+                    answer, payload = message  # type: ignore[misc]
+                    if answer == "done":
                         return payload
-                    if kind == "error":
+                    if answer == "error":
                         raise payload
-                    ended = True
-                if ended:
-                    group.kill()
+                if kind != "waiting":
+                    child.kill()
                     raise RenderError(
-                        f"the render process for {job.id!r} crashed (exit code {process.exitcode}): an "
+                        f"the render process for {job.id!r} crashed (exit code {child.process.exitcode}): an "
                         "instrument or effect plugin most likely crashed; the daemon is fine: render again "
                         "with instrument sketch or without that plugin"
                     )
@@ -243,41 +209,6 @@ class RenderService:
                     raise JobTimeout(f"render {job.id!r} took longer than render_timeout_seconds "
                                      f"({s.render_timeout_seconds:g} s); a plugin may hang, or raise the limit")
         finally:
-            group.kill()
-            parent.close()
+            child.kill()
             if scratch:
                 shutil.rmtree(scratch, ignore_errors=True)  # a killed render leaves its parts' audio there
-
-
-class _Group:
-    """The render process and everything it started (its pool, plugin helpers), killed together."""
-
-    def __init__(self, process: multiprocessing.process.BaseProcess):
-        self.process = process
-        self._killed = False
-
-    def kill(self) -> None:
-        # the group is killed before the process is reaped, so its pid cannot have been reused
-        if self._killed:
-            return
-        self._killed = True
-        if hasattr(os, "killpg"):
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass  # it ended, or it had not yet made its own group
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(timeout=2.0)
-
-
-def _finish(job: RenderJob, songs: list[RenderedSong] | None = None, error: ContinuoError | None = None) -> None:
-    try:
-        if error is not None:
-            job.on_error(job, error)
-        else:
-            job.on_done(job, songs or [])
-    except Exception:
-        log.exception("delivering render %s failed", job.id)
-    finally:
-        job.cleanup()

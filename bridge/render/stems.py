@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from bridge.errors import RenderError
-from bridge.paths import commit, output_path, stage
-from bridge.render.audio import encode_audio, gain_to, peak_dbfs
-from bridge.render.presets import PartSpec, RenderPreset
+from bridge.paths import commit_set, output_path, stage
+from bridge.render.audio import encode_audio, fit_frames, gain_to, peak_dbfs
+from bridge.render.specs import PartSpec, RenderPreset
 from bridge.render.song import Part, Song, read_song, safe_part_name
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def render_part(part: Part, spec: PartSpec, preset: RenderPreset, soundfont: str
         dry = render_plugin_part(part, instrument, frames, sr, where)
     stereo = _place(dry, spec.pan, spec.gain_db)
     chain = build_chain(spec.effects, where, PLUGIN_LOAD_SECONDS)
-    wet = _fit(apply_chain(chain, _fit(stereo, frames), sr), frames)
+    wet = fit_frames(apply_chain(chain, fit_frames(stereo, frames), sr), frames)
     return wet, f"{kind}:{Path(detail).name if kind != 'sketch' else detail}"
 
 
@@ -119,15 +119,6 @@ def _place(audio: np.ndarray, pan: float, gain_db: float) -> np.ndarray:
     if gain * right != 1.0:
         audio[1] *= np.float32(gain * right)
     return audio
-
-
-def _fit(audio: np.ndarray, frames: int) -> np.ndarray:
-    if audio.shape == (2, frames) and audio.dtype == np.float32:
-        return audio
-    out = np.zeros((2, frames), dtype=np.float32)
-    length = min(frames, audio.shape[1])
-    out[:, :length] = audio[:2, :length]
-    return out
 
 
 def _render_song_part(song: Song, index: int, preset: RenderPreset, soundfont: str,
@@ -195,7 +186,7 @@ class Mixdown:
         if gain != 1.0:
             summed *= np.float32(gain)
         master = build_chain(preset.master, f"[render.master] of {preset.source}", PLUGIN_LOAD_SECONDS)
-        mix = _fit(apply_chain(master, summed, sr), summed.shape[1])
+        mix = fit_frames(apply_chain(master, summed, sr), summed.shape[1])
         if target is not None:
             mix *= np.float32(gain_to(mix, sr, target))
         for name, audio in self.waiting.items():
@@ -204,11 +195,12 @@ class Mixdown:
             log.warning("%s: the mix peaks at %+.1f dBFS and clips; lower loudness_lufs or add a Limiter to "
                         "[render.master] effects in %s", self.source, peak_dbfs(mix), preset.source)
         mix_path = self._write(MIX, mix, 1.0)
-        for tmp, path in self.staged:
-            commit(tmp, path)
+        name = commit_set(mix_path.parent, self.base, [(tmp, path.name[len(self.base):]) for tmp, path in self.staged],
+                          preset.overwrite, audio_only=True)  # stems already there: this set gets a number
         self.staged.clear()
-        return RenderedSong(self.source, mix_path, dict(self.stems), mix.shape[1], sr, 20 * math.log10(gain),
-                            dict(self.instruments))
+        final = {path: path.with_name(name + path.name[len(self.base):]) for path in (mix_path, *self.stems.values())}
+        return RenderedSong(self.source, final[mix_path], {k: final[p] for k, p in self.stems.items()}, mix.shape[1],
+                            sr, 20 * math.log10(gain), dict(self.instruments))
 
     def discard(self) -> None:
         for tmp, _ in self.staged:

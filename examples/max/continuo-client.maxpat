@@ -23,7 +23,7 @@
    {
     "box": {
      "maxclass": "comment",
-     "text": "continuo from Max: click the messages top to bottom (continuo serve must be running). Requests go to UDP 7300; replies come back to UDP 7301. Double-click [coll continuo-notes] to see the notes: index pitch start_beats duration_beats velocity.",
+     "text": "continuo from Max: click the messages top to bottom (continuo serve must be running). Requests go to UDP 7300; replies come back to UDP 7301. Each note of a /continuo/notes reply goes into [coll continuo-notes] as index pitch start_beats duration_beats velocity: double-click it to see them.",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
@@ -146,7 +146,7 @@
     "box": {
      "maxclass": "newobj",
      "text": "route /continuo/notes /continuo/accepted /continuo/done /continuo/error /continuo/pong /continuo/clip/stored",
-     "numinlets": 2,
+     "numinlets": 7,
      "numoutlets": 7,
      "outlettype": [
       "",
@@ -207,12 +207,12 @@
    {
     "box": {
      "maxclass": "newobj",
-     "text": "t l b",
+     "text": "t b l",
      "numinlets": 1,
      "numoutlets": 2,
      "outlettype": [
-      "",
-      "bang"
+      "bang",
+      ""
      ],
      "patching_rect": [
       20,
@@ -247,16 +247,17 @@
    {
     "box": {
      "maxclass": "newobj",
-     "text": "prepend 0",
+     "text": "zl.join",
      "numinlets": 2,
-     "numoutlets": 1,
+     "numoutlets": 2,
      "outlettype": [
+      "",
       ""
      ],
      "patching_rect": [
       20,
       460,
-      63,
+      50,
       22
      ],
      "id": "obj-13"
@@ -517,42 +518,6 @@
    {
     "patchline": {
      "source": [
-      "obj-11",
-      1
-     ],
-     "destination": [
-      "obj-12",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-12",
-      0
-     ],
-     "destination": [
-      "obj-13",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
-      0
-     ],
-     "destination": [
-      "obj-13",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
       "obj-13",
       0
      ],
@@ -678,6 +643,42 @@
      ],
      "destination": [
       "obj-22",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-11",
+      1
+     ],
+     "destination": [
+      "obj-13",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-11",
+      0
+     ],
+     "destination": [
+      "obj-12",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-12",
+      0
+     ],
+     "destination": [
+      "obj-13",
       0
      ]
     }

@@ -19,7 +19,7 @@
    15.0,
    15.0
   ],
-  "openinpresentation": 0,
+  "openinpresentation": 1,
   "default_fontsize": 10.0,
   "boxes": [
    {
@@ -102,7 +102,14 @@
        "parameter_initial_enable": 1
       }
      },
-     "id": "obj-4"
+     "id": "obj-4",
+     "presentation": 1,
+     "presentation_rect": [
+      8,
+      26,
+      44,
+      15
+     ]
     }
    },
    {
@@ -135,7 +142,14 @@
        "parameter_initial_enable": 1
       }
      },
-     "id": "obj-5"
+     "id": "obj-5",
+     "presentation": 1,
+     "presentation_rect": [
+      60,
+      26,
+      44,
+      15
+     ]
     }
    },
    {
@@ -168,7 +182,14 @@
        "parameter_initial_enable": 1
       }
      },
-     "id": "obj-6"
+     "id": "obj-6",
+     "presentation": 1,
+     "presentation_rect": [
+      112,
+      26,
+      44,
+      15
+     ]
     }
    },
    {
@@ -198,7 +219,14 @@
        ]
       }
      },
-     "id": "obj-7"
+     "id": "obj-7",
+     "presentation": 1,
+     "presentation_rect": [
+      172,
+      26,
+      15,
+      15
+     ]
     }
    },
    {
@@ -265,7 +293,14 @@
        ]
       }
      },
-     "id": "obj-10"
+     "id": "obj-10",
+     "presentation": 1,
+     "presentation_rect": [
+      8,
+      52,
+      80,
+      18
+     ]
     }
    },
    {
@@ -273,8 +308,9 @@
      "maxclass": "newobj",
      "text": "zl.reg",
      "numinlets": 2,
-     "numoutlets": 1,
+     "numoutlets": 2,
      "outlettype": [
+      "",
       ""
      ],
      "patching_rect": [
@@ -334,7 +370,14 @@
        ]
       }
      },
-     "id": "obj-13"
+     "id": "obj-13",
+     "presentation": 1,
+     "presentation_rect": [
+      94,
+      52,
+      80,
+      18
+     ]
     }
    },
    {
@@ -342,8 +385,9 @@
      "maxclass": "newobj",
      "text": "zl.reg",
      "numinlets": 2,
-     "numoutlets": 1,
+     "numoutlets": 2,
      "outlettype": [
+      "",
       ""
      ],
      "patching_rect": [
@@ -403,7 +447,14 @@
        ]
       }
      },
-     "id": "obj-16"
+     "id": "obj-16",
+     "presentation": 1,
+     "presentation_rect": [
+      180,
+      52,
+      80,
+      18
+     ]
     }
    },
    {
@@ -411,8 +462,9 @@
      "maxclass": "newobj",
      "text": "zl.reg",
      "numinlets": 2,
-     "numoutlets": 1,
+     "numoutlets": 2,
      "outlettype": [
+      "",
       ""
      ],
      "patching_rect": [
@@ -464,7 +516,7 @@
     "box": {
      "maxclass": "newobj",
      "text": "route /continuo/ableton/written /continuo/done /continuo/error /continuo/accepted",
-     "numinlets": 2,
+     "numinlets": 5,
      "numoutlets": 5,
      "outlettype": [
       "",
@@ -497,14 +549,22 @@
       560,
       22
      ],
-     "id": "obj-21"
+     "id": "obj-21",
+     "presentation": 1,
+     "presentation_rect": [
+      8,
+      80,
+      252,
+      36
+     ],
+     "linecount": 2
     }
    },
    {
     "box": {
      "maxclass": "newobj",
      "text": "prepend set wrote",
-     "numinlets": 2,
+     "numinlets": 1,
      "numoutlets": 1,
      "outlettype": [
       ""
@@ -522,7 +582,7 @@
     "box": {
      "maxclass": "newobj",
      "text": "prepend set done",
-     "numinlets": 2,
+     "numinlets": 1,
      "numoutlets": 1,
      "outlettype": [
       ""
@@ -540,7 +600,7 @@
     "box": {
      "maxclass": "newobj",
      "text": "prepend set error",
-     "numinlets": 2,
+     "numinlets": 1,
      "numoutlets": 1,
      "outlettype": [
       ""
@@ -558,7 +618,7 @@
     "box": {
      "maxclass": "newobj",
      "text": "prepend set working on",
-     "numinlets": 2,
+     "numinlets": 1,
      "numoutlets": 1,
      "outlettype": [
       ""
@@ -570,6 +630,116 @@
       22
      ],
      "id": "obj-25"
+    }
+   },
+   {
+    "box": {
+     "maxclass": "comment",
+     "text": "track",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      620,
+      160,
+      80,
+      18
+     ],
+     "presentation": 1,
+     "presentation_rect": [
+      8,
+      8,
+      44,
+      18
+     ],
+     "id": "obj-26"
+    }
+   },
+   {
+    "box": {
+     "maxclass": "comment",
+     "text": "slot",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      620,
+      184,
+      80,
+      18
+     ],
+     "presentation": 1,
+     "presentation_rect": [
+      60,
+      8,
+      44,
+      18
+     ],
+     "id": "obj-27"
+    }
+   },
+   {
+    "box": {
+     "maxclass": "comment",
+     "text": "out track",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      620,
+      208,
+      80,
+      18
+     ],
+     "presentation": 1,
+     "presentation_rect": [
+      112,
+      8,
+      56,
+      18
+     ],
+     "id": "obj-28"
+    }
+   },
+   {
+    "box": {
+     "maxclass": "comment",
+     "text": "replace",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      620,
+      232,
+      80,
+      18
+     ],
+     "presentation": 1,
+     "presentation_rect": [
+      172,
+      8,
+      50,
+      18
+     ],
+     "id": "obj-29"
+    }
+   },
+   {
+    "box": {
+     "maxclass": "comment",
+     "text": "continuo",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      620,
+      256,
+      80,
+      18
+     ],
+     "presentation": 1,
+     "presentation_rect": [
+      8,
+      128,
+      120,
+      18
+     ],
+     "id": "obj-30"
     }
    }
   ],

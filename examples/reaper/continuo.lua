@@ -12,6 +12,8 @@
 CONTINUO = CONTINUO or "continuo"
 TIMEOUT_MS = 120000
 PPQ = 480 -- ticks per quarter note in the file written for continuo
+FIELDS = {"Task: harmonize accompany continue variations", "Parts: e.g. bass keys pad", "Bars (0 = as the item)",
+  "Chords for accompany (optional)", "Seed (empty = random)"}
 
 local M = {}
 
@@ -134,7 +136,8 @@ end
 -- REAPER ---------------------------------------------------------------------------------------
 
 local function item_notes(take, item_qn)
-  local notes, _, count = {}, reaper.MIDI_CountEvts(take)
+  local notes = {}
+  local _, count = reaper.MIDI_CountEvts(take) -- returns retval, notecnt, ccevtcnt, textsyxevtcnt
   for i = 0, count - 1 do
     local _, _, muted, start_ppq, end_ppq, _, pitch, velocity = reaper.MIDI_GetNote(take, i)
     if not muted then
@@ -169,12 +172,12 @@ function M.main()
     reaper.ShowMessageBox("Select one MIDI item first.", "continuo", 0)
     return
   end
-  local ok, answer = reaper.GetUserInputs("continuo", 5,
-    "Task (harmonize accompany continue variations),Parts (e.g. bass,keys),Bars (0: the item's),"
-      .. "Chords (accompany; optional),Seed (empty: random),separator=;",
-    "harmonize;bass,keys;0;;")
+  -- REAPER splits the labels on every comma (separator= only splits the values): no comma in a label
+  local ok, answer = reaper.GetUserInputs("continuo", #FIELDS, table.concat(FIELDS, ",")
+    .. ",extrawidth=150,separator=;", "harmonize;bass keys;0;;")
   if not ok then return end
   local task, parts, bars, chords, seed = answer:match("^([^;]*);([^;]*);([^;]*);([^;]*);([^;]*)$")
+  parts = parts:gsub("^[%s,]+", ""):gsub("[%s,]+$", ""):gsub("[%s,]+", ",") -- "bass keys" or "bass,keys"
   local position = reaper.GetMediaItemInfo_Value(item, "D_POSITION")
   local item_qn = reaper.TimeMap2_timeToQN(0, position)
   local num, den, tempo = reaper.TimeMap_GetTimeSigAtTime(0, position)

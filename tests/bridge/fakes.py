@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import time
 
-from models.api import Note, Request, Result
+from models.music.meter import beats_per_bar
+from models.types import Note, Request, Result
 
 
 class OutOfMemoryError(RuntimeError):
@@ -36,7 +37,7 @@ class FakeGenerator:
                 progress(step / steps)
             time.sleep(0.1 if style == "slow" else 0)
         bars = request.bars or 4
-        beats = bars * request.beats_per_bar
+        beats = bars * beats_per_bar(request.meter)
         results = []
         for variation in range(request.variations):
             parts = {part: tuple(Note(48 + 12 * i + variation, float(b), 1.0, 80) for b in range(int(beats)))

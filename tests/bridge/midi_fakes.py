@@ -96,10 +96,11 @@ class RampGenerator:
     device = "cpu"
 
     def generate(self, request, progress=None):
-        from models.api import Note, Result
+        from models.music.meter import beats_per_bar
+        from models.types import Note, Result
 
         bars = request.bars or 2
-        beats = int(bars * request.beats_per_bar)
+        beats = int(bars * beats_per_bar(request.meter))
         parts = {part: tuple(Note(RAMP_BASE[part] + b % 12, float(b), 0.5, 90) for b in range(beats))
                  for part in request.parts if part in RAMP_BASE}
         return [Result(parts, (), bars, request.meter, request.tempo)]

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from bridge.midi.files import build_midi, write_midi
-from models.api import Note
+from models.types import Note
 
 TEMPO = 120.0  # two bars of 4/4: 4 seconds
 

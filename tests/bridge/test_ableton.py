@@ -12,8 +12,11 @@ from collections.abc import Iterator
 import mido
 import pytest
 
+from bridge.ableton import REPLY_LIMIT_BYTES, LiveClient, LiveNote, ReplyTooLarge
 from bridge.app import App
 from bridge.client import Client
+from bridge.errors import AbletonError
+from bridge.osc.packets import encode_message, parse_message
 from tests.bridge.live_fake import FakeClip, FakeLive
 from tests.conftest import REPO, free_port, make_settings
 
@@ -87,8 +90,7 @@ def test_harmonize_reads_the_clip_and_writes_each_part(client, live, daemon) -> 
     assert live.tracks[0].slots[0].notes == MELODY  # the source is only read
 
 
-def test_dense_parts_are_chunked_and_checked_and_chunked_replies_are_joined(client, live) -> None:
-    live.chunk_args = 120  # Live's replies come split between datagrams, marked with '#$#'
+def test_dense_parts_are_written_in_datagrams_and_read_back_in_windows(client, live) -> None:
     live.tracks[0].slots[0] = FakeClip(512.0, [(60 + i % 12, i * 0.5, 0.5, 100, False) for i in range(600)])
     client.send("/continuo/ableton/variations", "dense", "track", 1, "parts", "bass,keys", "bars", 128)
     address, args, _ = _ending(client, "dense")
@@ -97,6 +99,70 @@ def test_dense_parts_are_chunked_and_checked_and_chunked_replies_are_joined(clie
     assert len(adds) >= 2 * 512 // 60 and max(size for _, size in adds) < 1500
     for index in (1, 2):
         assert len(live.tracks[index].slots[0].notes) == 512  # the fake model: one note a beat
+    assert max(size for a, size in live.answers if a == "/live/clip/get/notes") <= REPLY_LIMIT_BYTES
+
+
+def test_a_clip_of_1000_notes_is_read_and_1000_written_within_macos_datagrams(client, live) -> None:
+    clip = [(36 + i % 92, i * 0.25, 0.25, 64 + i % 60, False) for i in range(999)] + [(127, 10.1, 1.0, 100, False)]
+    live.tracks[0].slots[0] = FakeClip(256.0, list(clip))
+    client.send("/continuo/ableton/variations", "big", "track", 1, "parts", "bass", "bars", 250)
+    address, args, seen = _ending(client, "big", timeout=60)
+    assert address == "/continuo/done", args
+    written = live.tracks[1].slots[0].notes
+    assert len(written) == 1000 and [w[5] for a, w in seen if a == "/continuo/ableton/written"] == [1000]
+    assert not live.errors  # no answer was ever too large for a 9216-byte datagram
+    assert {tuple(a[2:4]) for a, _ in live.sent_to("/live/clip/get/notes")} == {(0, 128)}  # every pitch, 127 too
+
+
+@pytest.fixture
+def live_alone() -> Iterator[tuple[FakeLive, LiveClient]]:
+    """A fake Live and a client of its own (the daemon holds the module's reply port)."""
+    fake = FakeLive(reply_port=free_port())
+    client = LiveClient("127.0.0.1", fake.port, fake.reply_port, timeout_seconds=2.0)
+    yield fake, client
+    client.close()
+    fake.close()
+
+
+def test_the_client_reads_and_writes_1000_notes_including_pitch_127(live_alone) -> None:
+    fake, client = live_alone
+    notes = [LiveNote(30 + i % 97, i * 0.125, 0.5, 90.0, i % 7 == 0) for i in range(999)]
+    notes.append(LiveNote(127, 3.0, 1.0, 100.0))
+    fake.tracks[0].slots[0] = FakeClip(128.0, [(n.pitch, n.start_beats, n.duration_beats, n.velocity, n.mute)
+                                               for n in notes])
+    assert sorted(client.get_notes(0, 0, 128.0), key=_key) == sorted(notes, key=_key)
+
+    client.send("/live/clip_slot/create_clip", 1, 0, 128.0)
+    client.add_notes(1, 0, notes)
+    back = client.get_notes(1, 0, 128.0)
+    assert sorted(back, key=_key) == sorted(notes, key=_key) and len(back) == 1000
+    assert max(size for address, size in fake.answers if address == "/live/clip/get/notes") <= REPLY_LIMIT_BYTES
+    assert not fake.errors
+
+
+def test_the_fake_fails_as_abletonosc_does(live_alone) -> None:
+    """One string on /live/error; an answer over the datagram limit is lost; the default range has no 127."""
+    fake, client = live_alone
+    fake.tracks[0].slots[0] = FakeClip(64.0, [(60 + i % 12, i * 0.0625, 0.1, 90, False) for i in range(1000)])
+    fake.tracks[0].slots[1] = FakeClip(4.0, [(127, 0.0, 1.0, 90, False), (126, 1.0, 1.0, 90, False)])
+    with pytest.raises(ReplyTooLarge, match="Message too long"):
+        client.ask("/live/clip/get/notes", 0, 0, echo=2)  # AbletonOSC's whole-clip answer: 21 KB
+    assert [p for p, *_ in _groups(client.ask("/live/clip/get/notes", 0, 1, echo=2))] == [126]
+    with pytest.raises(AbletonError, match="no attribute 'length'"):
+        client.clip("length", 0, 2)
+    client.open()
+    raw = client._sock
+    raw.sendto(encode_message("/live/clip/get/notes", [0, 3, 0]), ("127.0.0.1", fake.port))
+    address, args = parse_message(raw.recvfrom(65536)[0])
+    assert address == "/live/error" and len(args) == 1 and "Either 0 or 4 arguments" in args[0]
+
+
+def _key(note: LiveNote) -> tuple:
+    return note.pitch, round(note.start_beats, 4)
+
+
+def _groups(values: list) -> list[tuple]:
+    return [tuple(values[i : i + 5]) for i in range(0, len(values), 5)]
 
 
 def test_accompany_from_chords_writes_variations_into_successive_slots(client, live) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -68,8 +70,8 @@ def test_generate_from_a_melody_file_into_the_output_folder(tmp_path: Path, caps
 )
 def test_generate_errors_are_one_clear_line(argv: list[str], words: str, capsys) -> None:
     assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("continuo: ") and words in err and "Traceback" not in err
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("continuo: ") and words in lines[0], lines
 
 
 def test_not_a_midi_file(tmp_path: Path, capsys) -> None:
@@ -91,17 +93,62 @@ def test_print_config_shows_the_layers(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "--allow" in bad.stderr
 
 
-def test_doctor_and_ports_explain_themselves(tmp_path: Path) -> None:
-    out = subprocess.run([*CONTINUO, "doctor", "--port", str(free_port()), "--output-dir", str(tmp_path / "o")],
-                         env=_env(tmp_path), capture_output=True, text=True, timeout=120)
-    assert "[ok  ] model" in out.stdout and "[ok  ] output folder" in out.stdout
-    assert "[ok  ] torch" in out.stdout
-    for line in out.stdout.splitlines():
-        if line.startswith("[FAIL]"):
-            assert "fix:" in out.stdout
-    assert out.returncode == (1 if "[FAIL]" in out.stdout else 0)
+def _doctor_report(stdout: str) -> dict[str, tuple[str, str, str]]:
+    """Check name -> (mark, detail, fix) from `continuo doctor`'s lines, which must all be in its format."""
+    lines = stdout.splitlines()
+    checks: dict[str, tuple[str, str, str]] = {}
+    failed = 0
+    for index, line in enumerate(lines[:-1]):
+        if line.startswith("       fix: "):
+            assert lines[index - 1].startswith("[FAIL] "), f"a fix without a failed check: {line!r}"
+            continue
+        match = re.fullmatch(r"\[(ok  |FAIL)\] ([^:]+): (.+)", line)
+        assert match, f"not a check line: {line!r}"
+        mark, name, detail = match.groups()
+        fix = ""
+        if mark == "FAIL":
+            failed += 1
+            following = lines[index + 1]
+            assert re.fullmatch(r"       fix: \S.*", following), f"{name} failed without a fix: {following!r}"
+            fix = following.removeprefix("       fix: ")
+        checks[name] = (mark.strip(), detail, fix)
+    assert lines[-1] == (f"{failed} problem(s) found" if failed else "all good")
+    return checks
+
+
+def test_doctor_names_each_problem_and_its_fix(tmp_path: Path) -> None:
+    port = free_port()
+    taken = tmp_path / "a-file"  # an output folder that cannot be made
+    taken.write_text("")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, socket.socket() as tcp:
+        udp.bind(("127.0.0.1", port))
+        tcp.bind(("127.0.0.1", port))
+        out = subprocess.run([*CONTINUO, "doctor", "--port", str(port), "--output-dir", str(taken / "out")],
+                             env=_env(tmp_path), capture_output=True, text=True, timeout=120)
+    checks = _doctor_report(out.stdout)
+    assert out.returncode == 1, out.stderr
+    assert checks["model"][0] == checks["torch"][0] == checks["python"][0] == "ok"
+    port_fix = "stop the program using it (another continuo?) or choose --port"
+    for label in ("UDP", "TCP"):
+        assert checks[f"osc {label} port {port}"] == ("FAIL", "Address already in use", port_fix)
+    mark, detail, fix = checks["output folder"]
+    assert (mark, fix) == ("FAIL", "choose a writable folder with --output-dir or output_dir in the config")
+    assert detail.startswith(f"{taken / 'out'}: ")
+
+
+def test_ports_lists_each_midi_system_or_says_how_to_fix_it(tmp_path: Path) -> None:
     ports = subprocess.run([*CONTINUO, "ports"], env=_env(tmp_path), capture_output=True, text=True, timeout=60)
-    assert ports.returncode == 0 and ("inputs:" in ports.stdout or "fix:" in ports.stdout)
+    assert ports.returncode == 0, ports.stderr
+    lines = ports.stdout.splitlines()
+    assert lines[-1].startswith("continuo serve: ")
+    systems = lines[:-1]
+    assert systems and len(systems) % 3 == 0, systems
+    for head, first, second in zip(systems[0::3], systems[1::3], systems[2::3]):
+        assert re.fullmatch(r"\w+: .+", head), head
+        if first.startswith("  unavailable: "):
+            assert re.fullmatch(r"  fix: \S.*", second), f"{head} is unavailable without a fix: {second!r}"
+        else:
+            assert first.startswith("  inputs:  ") and second.startswith("  outputs: "), (first, second)
 
 
 def _serve(tmp_path: Path, port: int, reply_port: int) -> subprocess.Popen:
@@ -112,20 +159,22 @@ def _serve(tmp_path: Path, port: int, reply_port: int) -> subprocess.Popen:
     )
 
 
-def test_serve_answers_ping_within_two_seconds_and_stops_on_sigterm(tmp_path: Path) -> None:
+def test_serve_answers_ping_while_the_model_loads_and_stops_on_sigterm(tmp_path: Path) -> None:
     port, reply_port = free_port(), free_port()
     with Client(port=port, reply_port=reply_port) as client:
         started = time.monotonic()
         process = _serve(tmp_path, port, reply_port)
         try:
             pong = None
-            while pong is None and time.monotonic() - started < 10:
+            while pong is None and time.monotonic() - started < 30:
                 try:
                     pong = client.ping(timeout=0.2)
                 except TimeoutError:
                     pass
             assert pong == __version__
-            assert time.monotonic() - started < 2.0 + 1.0  # 2 s target; 1 s slack for the interpreter start
+            client.send("/continuo/status")
+            (status,) = client.expect("/continuo/status")
+            assert dict(zip(status[0::2], status[1::2]))["model_state"] in ("loading", "ready")
             result = client.generate("cli", chords="C | F | G | C", bars=4, timeout=30)
             assert Path(result.paths[0]).is_file()
         finally:
@@ -156,13 +205,16 @@ def test_oscsend_ping_makes_oscdump_print_the_pong(tmp_path: Path) -> None:
     assert process.returncode == 0
 
 
-def test_doctor_says_how_to_allow_real_time_priority(monkeypatch) -> None:
+def test_doctor_says_how_to_allow_real_time_priority(monkeypatch, tmp_path: Path, capsys) -> None:
     from bridge import doctor
 
     def refuse(*args) -> None:
         raise PermissionError(1, "Operation not permitted")
 
     monkeypatch.setattr(doctor.os, "sched_setscheduler", refuse, raising=False)
-    check = doctor._timing()
-    assert not check.ok and "Operation not permitted" in check.detail
-    assert "rtprio" in check.fix and "audio group" in check.fix
+    assert main(["doctor", "--model", "markov", "--port", str(free_port()), "--output-dir", str(tmp_path)]) == 1
+    mark, detail, fix = _doctor_report(capsys.readouterr().out)["midi timing"]
+    assert (mark, detail) == ("FAIL", "no real-time priority for the MIDI sender (Operation not permitted): "
+                                      "sends can be late by a few ms while the computer is busy")
+    assert fix == ("allow real-time priority: add yourself to the audio group with an rtprio limit "
+                   "(@audio - rtprio 95 in /etc/security/limits.d/audio.conf), then log in again")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from models.api import Note, Request, Result
-from models.chords import parse_chord
+from models.music.chords import parse_chord
+from models.types import Note, Request, Result
 from models.registry import StyleRouter
 
 

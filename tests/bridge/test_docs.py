@@ -1,4 +1,4 @@
-"""The documentation tells the truth: the OSC table matches the routes; README commands work."""
+"""The documentation tells the truth: the OSC tables match the routes and the errors; README commands work."""
 
 from __future__ import annotations
 
@@ -7,15 +7,36 @@ import shlex
 import shutil
 import subprocess
 import time
+
 import pytest
 
-from bridge.osc.docs import current
+from bridge import errors
+from bridge.osc.docs import current, error_classes, error_table
 from tests.conftest import REPO
 
 
 def test_osc_doc_lists_every_address_as_built() -> None:
     written = (REPO / "docs" / "osc.md").read_text(encoding="utf-8")
     assert written == current(), "docs/osc.md is stale: run `.venv/bin/python -m bridge.osc.docs`"
+
+
+def test_osc_doc_error_codes_are_those_of_bridge_errors() -> None:
+    written = (REPO / "docs" / "osc.md").read_text(encoding="utf-8").split("## Error codes", 1)[1]
+    rows = [line for line in written.splitlines() if line.startswith("| `")]
+    assert rows == error_table().splitlines(), (
+        "docs/osc.md's error codes differ from bridge/errors.py: run `.venv/bin/python -m bridge.osc.docs`")
+    for code in ("internal", "bad_preset", "soundfont", "plugin_load", "render_failed", "packet_too_large"):
+        assert f"| `{code}` |" in written
+
+
+def test_every_error_has_its_own_code_and_meaning() -> None:
+    classes = [value for value in vars(errors).values()
+               if isinstance(value, type) and issubclass(value, errors.ContinuoError)]
+    assert classes == error_classes(), "an error class without a code of its own would share its parent's"
+    codes = [error.code for error in classes]
+    assert len(codes) == len(set(codes)), f"two errors share a code: {codes}"
+    undocumented = [error.__name__ for error in classes if not (error.__doc__ or "").strip()]
+    assert not undocumented, f"give these errors a one-line docstring (their meaning in docs/osc.md): {undocumented}"
 
 
 @pytest.mark.skipif(not shutil.which("oscsend"), reason="liblo-tools not installed")

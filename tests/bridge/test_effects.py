@@ -8,7 +8,7 @@ import pytest
 
 from bridge.render import effects
 from bridge.render.effects import STREAMING_EFFECTS, apply_chain, build_builtin
-from bridge.render.presets import EffectSpec
+from bridge.render.specs import EffectSpec
 
 RATE = 44100
 WORKING = {"Compressor": {"threshold_db": -30.0, "ratio": 6.0}, "NoiseGate": {"threshold_db": -30.0},

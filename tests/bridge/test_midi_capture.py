@@ -8,7 +8,7 @@ from bridge.errors import InvalidRequest
 from bridge.midi.capture import Recorder, Take
 from bridge.midi.decode import DropLog
 from bridge.midi.trigger import chords_text, trigger_spec
-from models.api import Note
+from models.types import Note
 
 ROLES = {0: "melody", 1: "chords", 2: "bass", 3: "source"}
 

@@ -9,7 +9,7 @@ import pytest
 
 from bridge.errors import InvalidRequest
 from bridge.midi.files import build_midi, read_notes, write_midi
-from models.api import PARTS, ChordSpan, Note
+from models.types import PARTS, ChordSpan, Note
 
 
 def test_round_trip_keeps_every_note(tmp_path: Path) -> None:

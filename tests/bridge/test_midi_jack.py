@@ -266,6 +266,34 @@ def test_transport_stop_and_shutdown_leave_no_hanging_notes(daw) -> None:
     assert notes_of(peer.messages()) == {}
 
 
+def test_all_notes_off_arrives_twice_after_a_stop(daw) -> None:
+    """An xrun can lose a whole JACK period of MIDI: the silencing goes out again a period later."""
+    app, peer = daw
+    with Client(port=app.osc.port) as client:
+        client.generate("twice", task="accompany", chords="C | F", parts="bass,keys", bars=2)
+        peer.start_clock()
+        client.send("/continuo/play", "twice")
+        assert client.wait_for("/continuo/playing")[1][0] == "twice"
+        deadline = time.monotonic() + 10
+        while not notes_of(peer.messages()):
+            assert time.monotonic() < deadline, "playback should start on the next bar line"
+            time.sleep(0.005)
+        before = len(peer.messages())
+        client.send("/continuo/stop")
+        client.wait_for("/continuo/stopped")
+
+    def silencing() -> list[tuple[int, int]]:
+        return sorted((m.channel, m.control) for m in peer.messages()[before:]
+                      if m.type == "control_change" and m.control in (120, 123))
+
+    deadline = time.monotonic() + 5
+    while len(silencing()) < 8 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)  # nothing more comes
+    assert silencing() == [(2, 120), (2, 120), (2, 123), (2, 123), (3, 120), (3, 120), (3, 123), (3, 123)]
+    assert notes_of(peer.messages()) == {}
+
+
 _CLOSE_WHILE_FLOODED = """
 import sys, time
 import rtmidi

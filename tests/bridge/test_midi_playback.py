@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 
 import mido
@@ -11,16 +12,18 @@ import pytest
 from bridge.midi.clock import ClockFollower
 from bridge.midi.player import Playback, Player, playback_events
 from bridge.midi.scheduler import Scheduler
-from models.api import Note, Result
+from models.types import Note, Result
 from tests.bridge.midi_fakes import notes_of
 
 
 class Recorder:
     def __init__(self) -> None:
         self.sent: list[tuple[float, str, mido.Message]] = []
+        self.threads: list[threading.Thread] = []  # the thread that sent each message
 
     def __call__(self, port: str, message: mido.Message) -> None:
         self.sent.append((time.perf_counter(), port, message))
+        self.threads.append(threading.current_thread())
 
     def messages(self) -> list[mido.Message]:
         return [m for _, _, m in self.sent]
@@ -70,10 +73,11 @@ def test_panic_ends_every_note_and_sends_all_notes_off(rig) -> None:
     scheduler.schedule([(now, 1, "", mido.Message("note_on", channel=c, note=60 + c)) for c in range(3)]
                        + [(now + 10, 0, "", mido.Message("note_off", channel=0, note=60))])
     wait_until(lambda: scheduler.sounding == 3)
-    started = time.perf_counter()
+    before = len(sender.sent)
     scheduler.panic("test")
-    messages = sender.messages()
-    assert time.perf_counter() - started < 1.0  # panic sends at once, in the calling thread
+    messages = sender.messages()[: before + 9]  # no wait: panic has sent everything before it returns
+    assert set(sender.threads[before : before + 9]) == {threading.current_thread()}  # not queued behind the scheduler
+    wait_until(lambda: len(sender.sent) == before + 15)  # All Notes/Sound Off again, a JACK period later
     assert notes_of(messages) == {}
     assert sorted(m.channel for m in messages if m.type == "control_change" and m.control == 123) == [0, 1, 2]
     assert sorted(m.channel for m in messages if m.type == "control_change" and m.control == 120) == [0, 1, 2]
@@ -108,10 +112,10 @@ def test_free_playback_once_plays_everything_and_ends(rig) -> None:
 def test_loop_replacement_waits_for_the_bar_line_and_releases(rig) -> None:
     sender, _, _, player = rig
     player.play(playback(result(tempo=400.0, pitches=(60,), length=2.0), "a", loop=True))
-    time.sleep(0.25)
+    wait_until(lambda: any(m.type == "note_on" and m.note == 60 for m in sender.messages()))
     assert player.play(playback(result(tempo=400.0, pitches=(72,)), "b", loop=True)) == "on the next bar line"
     wait_until(lambda: player.status()[0] == "b")
-    time.sleep(0.1)
+    wait_until(lambda: any(m.type == "note_on" and m.note == 72 for m in sender.messages()))
     player.stop("test")
     messages = sender.messages()
     switch = next(i for i, m in enumerate(messages) if m.type == "note_on" and m.note == 72)
@@ -123,8 +127,7 @@ def test_loop_replacement_waits_for_the_bar_line_and_releases(rig) -> None:
 def test_synced_playback_waits_for_start_and_follows_stop(rig) -> None:
     sender, _, clock, player = rig
     assert player.play(playback(result(tempo=120.0), loop=True, synced=True)) == "when the transport starts"
-    time.sleep(0.05)
-    assert sender.sent == []
+    assert player.feed(time.perf_counter()) == []  # the player, the scheduler's only source, has nothing yet
     start = time.perf_counter()
     clock.on_message("start", start)
     step = 60.0 / 480.0 / 24  # the clock runs at 480 bpm
@@ -134,12 +137,10 @@ def test_synced_playback_waits_for_start_and_follows_stop(rig) -> None:
             time.sleep(0.0005)
         clock.on_message("clock", due)
     assert sum(1 for m in sender.messages() if m.type == "note_on") >= 2
+    assert min(t for t, _, m in sender.sent if m.type == "note_on") >= start  # nothing before the start
     clock.on_message("stop", time.perf_counter())
-    time.sleep(0.05)
-    assert notes_of(sender.messages()) == {}
-    count = len(sender.sent)
-    time.sleep(0.1)
-    assert len(sender.sent) == count  # nothing plays while the transport is stopped
+    wait_until(lambda: notes_of(sender.messages()) == {})
+    assert player.feed(time.perf_counter()) == []  # nothing plays while the transport is stopped
 
 
 def test_scheduler_survives_a_failing_sender() -> None:
@@ -155,7 +156,8 @@ def test_scheduler_survives_a_failing_sender() -> None:
     try:
         now = time.perf_counter()
         scheduler.schedule([(now, 1, "", mido.Message("note_on", note=60))])
-        time.sleep(0.1)
+        # the failed send makes the scheduler silence everything (All Notes Off), then it goes on
+        wait_until(lambda: any(m.type == "control_change" for m in calls))
         scheduler.schedule([(time.perf_counter(), 1, "", mido.Message("note_on", note=62))])
         wait_until(lambda: any(m.type == "note_on" and m.note == 62 for m in calls))
     finally:

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from bridge.cli import main
-from bridge.client import Client, ContinuoReplyError
+from bridge.client import ContinuoReplyError
 from bridge.errors import PresetError
 from bridge.presets import list_presets, load_preset, read_preset
 from bridge.requests import JobSpec, parse_mapping, parse_pairs

@@ -10,13 +10,15 @@ import pytest
 from bridge.errors import PluginLoadError, PresetError
 from bridge.render.effects import build_chain, builtin_effects
 from bridge.render.plugins import load_plugin
-from bridge.render.presets import EffectSpec, load_preset, parse_render, with_instrument
-from bridge.requests import KEYS, convert
+from bridge.keys import KEYS, convert
+from bridge.presets import load_preset
+from bridge.render.presets import parse_render
+from bridge.render.specs import EffectSpec, with_instrument
 
 
 @pytest.mark.parametrize("name", ["default", "sketch"])
 def test_bundled_presets_load_and_build(name: str) -> None:
-    preset = load_preset(name)
+    preset = load_preset(name).render
     assert preset.format == "wav" and preset.loudness_lufs == -16.0
     assert preset.part("bass").effects and preset.part("unknown-part") == preset.default
     assert isinstance(build_chain(preset.master, "test"), pedalboard.Pedalboard)
@@ -75,7 +77,7 @@ def test_enum_parameters_by_name_and_other_sections_ignored() -> None:
 
 
 def test_overrides_are_validated_like_the_file() -> None:
-    preset = load_preset("default")
+    preset = load_preset("default").render
     assert preset.replace(format="flac", bit_depth=16).format == "flac"
     with pytest.raises(PresetError, match="bit_depth 32"):
         preset.replace(format="aiff", bit_depth=32)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bridge.client import Client
-from bridge.render.presets import load_preset
+from bridge.presets import load_preset
 from bridge.render.service import RenderJob, RenderService
 from tests.bridge.fakes import load_fake
 from tests.bridge.render_fakes import crash_child, hang_child, noting_child, write_song
@@ -29,7 +29,7 @@ def _run(service: RenderService, job_id: str, midi: Path, timeout: float = 30.0)
         return callback
 
     started = time.monotonic()
-    service.submit(RenderJob(job_id, [midi], load_preset("sketch"), finish("done"), finish("error")))
+    service.submit(RenderJob(job_id, [midi], load_preset("sketch").render, finish("done"), finish("error")))
     assert ended.wait(timeout), f"render {job_id} never ended"
     kind, value, at = outcome[0]
     return kind, value, at - started
@@ -79,12 +79,12 @@ def test_the_next_render_process_waits_ready_with_its_libraries(service_with, tm
             assert loaded == "True"  # started ahead of time: NumPy, pedalboard and the renderer already in
     assert len(set(processes)) == 3 and not any(_alive(pid) for pid in processes)
     deadline = time.monotonic() + 10
-    while service._spare is None and time.monotonic() < deadline:  # started just after the answer
+    while not service.spare_pid and time.monotonic() < deadline:  # started just after the answer
         time.sleep(0.02)
-    waiting = service._spare[0]
-    assert waiting.is_alive() and waiting.pid not in processes
+    waiting = service.spare_pid
+    assert _alive(waiting) and waiting not in processes
     service.stop()
-    assert not _alive(waiting.pid)
+    assert not _alive(waiting)
 
 
 @pytest.mark.slow

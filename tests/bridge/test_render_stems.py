@@ -14,9 +14,11 @@ from bridge.cli import main
 from bridge.errors import SoundfontError
 from bridge.render.audio import measure_lufs, read_audio
 from bridge.render import stems
-from bridge.render.presets import EffectSpec, load_preset, parse_render, with_instrument
+from bridge.presets import load_preset
+from bridge.render.presets import parse_render
 from bridge.render.song import Part, Song
 from bridge.render.soundfont import find_soundfont
+from bridge.render.specs import EffectSpec, with_instrument
 from bridge.render.stems import render_files
 from tests.bridge.render_fakes import write_song
 
@@ -51,7 +53,7 @@ def _check_stems(song, seconds: float, sample_rate: int, parts: tuple[str, ...])
 def test_sketch_instruments_with_nothing_installed(tmp_path: Path, nothing_installed) -> None:
     parts = ("melody", "counter", "keys", "bass", "pad", "arp", "drums")
     midi = write_song(tmp_path / "tune.mid", parts)
-    preset = load_preset("default")  # instrument auto: falls back to sketch
+    preset = load_preset("default").render  # instrument auto: falls back to sketch
     [song] = render_files([midi], preset, tmp_path / "stems", jobs=1)
     assert set(song.instruments.values()) >= {"sketch:kit", "sketch:bass", "sketch:keys", "sketch:pad"}
     audio = _check_stems(song, preset.tail_seconds, 44100, parts)
@@ -64,7 +66,7 @@ def test_sketch_instruments_with_nothing_installed(tmp_path: Path, nothing_insta
 
 def test_asking_for_a_soundfont_with_none_installed_says_how_to_fix(tmp_path: Path, nothing_installed) -> None:
     midi = write_song(tmp_path / "tune.mid", ("keys",))
-    preset = with_instrument(load_preset("default"), "soundfont")
+    preset = with_instrument(load_preset("default").render, "soundfont")
     with pytest.raises(SoundfontError, match="no SoundFont .*apt install timgm6mb-soundfont"):
         render_files([midi], preset, tmp_path / "stems", jobs=1)
     named = parse_render({"soundfont": "Missing.sf2", "default": {"instrument": "soundfont"}}, "x.toml")
@@ -77,7 +79,7 @@ def test_asking_for_a_soundfont_with_none_installed_says_how_to_fix(tmp_path: Pa
 def test_soundfont_stems_formats_and_loudness(tmp_path: Path, fmt: str, rate: int, depth: int) -> None:
     parts = ("melody", "keys", "bass", "drums")
     midi = write_song(tmp_path / "tune.mid", parts)
-    preset = with_instrument(load_preset("default"), "soundfont").replace(
+    preset = with_instrument(load_preset("default").render, "soundfont").replace(
         format=fmt, sample_rate=rate, bit_depth=depth, loudness_lufs=-18.0)
     [song] = render_files([midi], preset, tmp_path / "stems", jobs=1)
     assert set(song.instruments.values()) == {f"soundfont:{find_soundfont().name}"}
@@ -121,7 +123,7 @@ def test_batch_folder_in_parallel_from_the_cli(tmp_path: Path, capsys) -> None:
 @pytest.mark.parametrize("loudness", ["mix", None])  # stems wait for the mix's gain, or are written at once
 def test_parts_in_parallel_give_the_same_bytes_as_one_process(tmp_path: Path, monkeypatch, loudness) -> None:
     midi = write_song(tmp_path / "tune.mid", ("keys", "bass", "drums", "pad"))
-    preset = load_preset("default")
+    preset = load_preset("default").render
     if loudness is None:
         preset = dataclasses.replace(preset, loudness_lufs=None)
     [one] = render_files([midi], preset, tmp_path / "one", jobs=1)
@@ -135,7 +137,7 @@ def test_parts_in_parallel_give_the_same_bytes_as_one_process(tmp_path: Path, mo
 
 def test_external_plugins_keep_parts_in_processes() -> None:
     song = Song("tune", (Part("keys", 0, False, np.zeros((0, 4))), Part("bass", 33, False, np.zeros((0, 4)))), 1.0)
-    preset = load_preset("default")
+    preset = load_preset("default").render
     assert not stems._uses_plugins([song], preset)
     plugin_effect = EffectSpec(plugin="/plugins/Shimmer.vst3")
     with_effect = replace(preset, parts={**preset.parts, "bass": replace(preset.part("bass"), effects=(plugin_effect,))})

@@ -6,7 +6,7 @@ import pytest
 
 from bridge.errors import InvalidRequest
 from bridge.requests import parse_mapping, parse_pairs
-from models.api import Note
+from models.types import Note
 
 
 def test_pairs_become_a_request() -> None:

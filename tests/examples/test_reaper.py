@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -39,15 +40,46 @@ def test_midi_writer_and_reader_round_trip_through_mido(tmp_path: Path) -> None:
         (60, 0, 1, 90), (60, 1, 0.25, 70), (64, 0.5, 1.5, 80)]
 
 
+FAKE = Path(__file__).with_name("fake_reaper.lua")
+
+
 def test_script_inserts_each_part_on_a_new_track_at_the_item(tmp_path: Path) -> None:
     continuo = Path(sys.executable).with_name("continuo")
     out = _lua(f'CONTINUO = "{continuo}"; FAKE_RESOURCES = "{tmp_path}"; FAKE_SCRIPT = "{SCRIPT}"; '
-               f'FAKE_ANSWER = "harmonize;bass,keys;4;;3"; dofile("{Path(__file__).with_name("fake_reaper.lua")}")',
-               tmp_path)
+               'FAKE_ANSWERS = {Task = "harmonize", Parts = "bass, keys", Bars = "4", Seed = "3"}; '
+               f'dofile("{FAKE}")', tmp_path)
     lines = out.strip().splitlines()
     assert lines[0].startswith("track 1 tune") and "notes 10" in lines[0]  # the source is untouched
-    assert [line.split(" | ")[0] for line in lines[1:]] == ["track 2 continuo bass", "track 3 continuo keys"]
-    for line in lines[1:]:
+    assert [line.split(" | ")[0] for line in lines[1:3]] == ["track 2 continuo bass", "track 3 continuo keys"]
+    for line in lines[1:3]:
         assert "start_qn 4.000" in line and int(line.split("notes ")[1].split()[0]) > 0
+    # the dialog REAPER shows: one label per field, each saying what goes there
+    assert [label.split()[0] for label in lines[3].split(" | ")[1:]] == ["Task:", "Parts:", "Bars", "Chords", "Seed"]
     sent = mido.MidiFile(next((tmp_path / "continuo").glob("item-*.mid")))
     assert sum(1 for m in sent.tracks[0] if m.type == "note_on") == 9  # the muted note stays home
+
+
+@pytest.mark.parametrize("captions, defaults, answers, expected", [
+    ("A,B,extrawidth=100", "1,2", "{B = 'x'}", "1,x"),
+    ("A,B,separator=;", "1,2;3", "{}", "1,2;3"),  # separator= splits the values, never the labels
+    ("A,B,separator=\n", "", "{A = 'a,b'}", "a,b\n"),
+])
+def test_fake_dialog_returns_values_as_reaper_does(tmp_path: Path, captions, defaults, answers, expected) -> None:
+    out = _lua(f'FAKE_ANSWERS = {answers}; dofile("{FAKE}"); '
+               f'local ok, csv = reaper.GetUserInputs("t", 2, {json.dumps(captions)}, {json.dumps(defaults)}); '
+               'io.write(tostring(ok), "|", csv)', tmp_path)
+    assert out == f"true|{expected}"
+
+
+def test_a_label_with_a_comma_shifts_the_dialog_and_fails(tmp_path: Path) -> None:
+    done = subprocess.run([LUA, "-e", f'dofile("{FAKE}"); reaper.GetUserInputs("t", 2, '
+                           '"Parts (e.g. bass,keys),Seed,separator=;", "bass,keys;")'],
+                          capture_output=True, text=True, timeout=30, cwd=tmp_path)
+    assert done.returncode != 0 and "3 labels for 2 fields" in done.stderr
+
+
+def test_fake_counts_events_as_reaper_does(tmp_path: Path) -> None:
+    out = _lua(f'dofile("{FAKE}"); local take = reaper.GetActiveTake(reaper.GetSelectedMediaItem(0, 0)); '
+               'print(math.type((reaper.MIDI_CountEvts(take))), select("#", reaper.MIDI_CountEvts(take)), '
+               'select(2, reaper.MIDI_CountEvts(take)))', tmp_path)
+    assert out.split()[:3] == ["integer", "4", "10"]  # retval, notecnt, ccevtcnt, textsyxevtcnt

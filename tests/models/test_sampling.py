@@ -1,142 +1,71 @@
-"""Grammar masks and samplers: every sampled section is legal, forced tokens are forced, seeds repeat."""
+"""The one sampler: temperature, top-k and top-p cuts, seeds, forced tokens, and the draw it makes."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from models.sampling import (
-    MAX_POLYPHONY,
-    PITCH_RANGE,
-    Section,
-    advance,
-    filter_logits,
-    legal_tokens,
-    sample_token,
-    start,
-)
-from models.tokenizer import (
-    BAR,
-    DENS0,
-    DENSITY_EDGES,
-    DURATIONS,
-    PITCH0,
-    POS0,
-    VOCAB,
-    decode,
-    density_bucket,
-)
+from models.sampling import Sampling, nucleus, sample_index, sample_token
 
-V = len(VOCAB)
+V = 340
 
 
-def _sample_section(section: Section, seed: int) -> list[int]:
-    generator = np.random.default_rng(seed)
-    logits = generator.normal(size=V) * 3
-    state, out = start(section), []
-    for _ in range(500):
-        token = sample_token(logits, legal_tokens(state), generator, temperature=1.5)
-        out.append(token)
-        if token == section.end:
-            return out
-        state = advance(state, token)
-        logits = generator.normal(size=V) * 3
-    raise AssertionError("section never closed")
+def _filtered(logits: np.ndarray, mask: np.ndarray, sampling: Sampling) -> np.ndarray:
+    """Reference: every token's scaled logit, -inf for the illegal ones and those top-k or top-p cut."""
+    values = np.where(mask, logits.astype(np.float64) / sampling.temperature, -np.inf)
+    order = np.argsort(-values, kind="stable")[: int(mask.sum())]
+    keep = len(order) if sampling.top_k <= 0 else min(sampling.top_k, len(order))
+    if sampling.top_p < 1.0:
+        probs = np.exp(values[order] - values[order[0]])
+        keep = min(keep, int(np.searchsorted(np.cumsum(probs) / probs.sum(), sampling.top_p)) + 1)
+    out = np.full(len(logits), -np.inf)
+    out[order[:keep]] = values[order[:keep]]
+    return out
 
 
-@pytest.mark.parametrize("track", ["bass", "keys", "melody", "pad", "chord"])
-@pytest.mark.parametrize("seed", range(6))
-def test_random_logits_always_give_a_legal_section(track, seed):
-    section = Section(track, 48, BAR)
-    tokens = _sample_section(section, seed)
-    names = [VOCAB.names[t] for t in tokens]
-    positions = [int(n[4:]) for n in names if n.startswith("POS_")]
-    assert positions == sorted(set(positions)) and all(p < 48 for p in positions)
-    if track == "chord":
-        assert names[0] == "POS_0"
-        return
-    assert names[0].startswith("DENS_") and names[1].startswith("VEL_")
-    density = int(names[0][5:])
-    assert density_bucket(len(positions)) == density
-    pitches = [t - PITCH0 for t in tokens if PITCH0 <= t < PITCH0 + 128]
-    lo, hi = PITCH_RANGE[track]
-    assert all(lo <= p <= hi for p in pitches)
-    notes = decode([VOCAB.track_token("target", track)] + tokens[:-1]).tracks.get(track, [])
-    per_onset = {}
-    for note in notes:
-        per_onset[note.start_beats] = per_onset.get(note.start_beats, 0) + 1
-    assert max(per_onset.values(), default=0) <= MAX_POLYPHONY.get(track, 1)
+def test_cuts():
+    logits = np.arange(V, dtype=np.float64)
+    assert len(nucleus(logits, Sampling(top_k=5))[1]) == 5
+    assert list(nucleus(logits, Sampling(temperature=0.1, top_p=0.5))[1]) == [V - 1]
+    assert len(nucleus(logits, Sampling(temperature=100.0, top_p=0.5))[1]) > 20
+    logits[:10] = -np.inf
+    assert min(nucleus(logits, Sampling())[1]) == 10
+    with pytest.raises(ValueError, match="nothing to sample"):
+        nucleus(np.full(4, -np.inf), Sampling())
 
 
-def test_forced_density_and_rhythm():
-    rhythm = ((0, DURATIONS.index(12), 1), (12, DURATIONS.index(6), 1), (30, DURATIONS.index(18), 1))
-    section = Section("bass", 48, BAR, density=density_bucket(3), rhythm=rhythm)
-    for seed in range(4):
-        tokens = _sample_section(section, seed)
-        notes = decode([VOCAB.track_token("target", "bass")] + tokens[:-1]).tracks["bass"]
-        assert [(round(n.start_beats * 12), round(n.duration_beats * 12)) for n in notes] == [(0, 12), (12, 6), (30, 18)]
-
-
-def test_density_is_respected_when_forced():
-    for bucket in range(len(DENSITY_EDGES)):
-        tokens = _sample_section(Section("keys", 48, BAR, density=bucket), bucket)
-        assert VOCAB.names[tokens[0]] == f"DENS_{bucket}"
-        assert density_bucket(sum(POS0 <= t < POS0 + 72 for t in tokens)) == bucket
-
-
-def test_filters():
-    logits = np.arange(V, dtype=np.float32)
-    mask = np.ones(V, dtype=bool)
-    assert np.isfinite(filter_logits(logits, mask, top_k=5)).sum() == 5
-    assert np.isfinite(filter_logits(logits, mask, temperature=0.1, top_p=0.5)).sum() == 1
-    assert np.isfinite(filter_logits(logits, mask, temperature=100.0, top_p=0.5)).sum() > 20
-    mask[:10] = False
-    assert not np.isfinite(filter_logits(logits, mask)[:10]).any()
-
-
-def test_seeds_repeat_and_single_legal_token_is_forced():
+def test_seeds_repeat_and_a_single_legal_token_is_forced_without_a_draw():
     logits = np.random.default_rng(0).normal(size=V)
     mask = np.ones(V, dtype=bool)
-    draws = [sample_token(logits, mask, np.random.default_rng(7)) for _ in range(3)]
+    draws = [sample_token(logits, mask, np.random.default_rng(7), Sampling()) for _ in range(3)]
     assert len(set(draws)) == 1
     only = np.zeros(V, dtype=bool)
     only[42] = True
-    assert sample_token(logits, only, np.random.default_rng(1)) == 42
+    rng = np.random.default_rng(1)
+    assert sample_token(logits, only, rng, Sampling()) == 42
+    assert rng.random() == np.random.default_rng(1).random()  # no random number was used
 
 
-def test_harmony_bias_pushes_down_non_chord_tones():
-    from models.sampling import HARMONY_WEIGHT, State, harmony_bias
-
-    chords = ((0, frozenset({0, 4, 7})), (24, frozenset({2, 5, 9})))
-    state = State(Section("keys", 48, BAR, chords=chords), stage="dur", pos=30)
-    bias = harmony_bias(state)
-    assert bias[62] == 0.0 and bias[60] == pytest.approx(np.log(HARMONY_WEIGHT["keys"]))
-    assert harmony_bias(state, 0.0) is None
-    assert harmony_bias(State(Section("melody", 48, BAR, chords=chords), stage="dur", pos=0)) is None
-
-
-def test_the_draw_is_the_one_over_the_whole_filtered_vocabulary():
-    """``sample_token`` works on the legal tokens only; it must draw what sampling from
-    ``filter_logits`` over every token draws, for the same random number."""
+def test_the_draw_is_the_one_over_every_candidate_with_the_cut_ones_at_zero():
+    """The sampler works on the surviving candidates only; it must draw what sampling the whole
+    filtered distribution draws, for the same random number."""
     rng = np.random.default_rng(5)
     for case in range(300):
         logits = (rng.normal(size=V) * rng.uniform(0.5, 4)).astype(np.float32)
         mask = rng.random(V) < rng.uniform(0.02, 0.6)
         mask[rng.integers(V)] = True
         mask[rng.integers(V)] = True
-        temperature, top_k, top_p = rng.uniform(0.3, 1.5), int(rng.choice([0, 1, 3, 20])), rng.choice([1.0, 0.9, 0.5])
+        sampling = Sampling(rng.uniform(0.3, 1.5), int(rng.choice([0, 1, 3, 20])), float(rng.choice([1.0, 0.9, 0.5])))
         seed = int(rng.integers(1 << 30))
-        filtered = filter_logits(logits, mask, temperature, top_k, top_p)
+        filtered = _filtered(logits, mask, sampling)
         cumulative = np.cumsum(np.exp(filtered - filtered.max()))
         expected = int(np.searchsorted(cumulative, np.random.default_rng(seed).random() * cumulative[-1], side="right"))
-        drawn = sample_token(logits, mask, np.random.default_rng(seed), temperature, top_k, top_p)
+        drawn = sample_token(logits, mask, np.random.default_rng(seed), sampling)
         assert drawn == expected, case
         assert mask[drawn] and np.isfinite(filtered[drawn])
 
 
-def test_a_minimum_density_keeps_a_section_from_being_empty():
-    section = Section("melody", 48, BAR)
-    assert legal_tokens(start(section))[DENS0]  # a bar of rest is allowed...
-    first = Section("melody", 48, BAR, min_density=1)
-    allowed = legal_tokens(start(first))
-    assert not allowed[DENS0] and allowed[DENS0 + 1:DENS0 + len(DENSITY_EDGES)].all()  # ...but not in a first bar
+def test_a_never_candidate_is_never_drawn():
+    values = np.array([np.log(0.5), -np.inf, np.log(0.3), -np.inf, np.log(0.2)])
+    drawn = {sample_index(values, np.random.default_rng(seed), Sampling(temperature=3.0)) for seed in range(200)}
+    assert drawn == {0, 2, 4}

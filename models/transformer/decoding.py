@@ -1,0 +1,185 @@
+"""Run a token plan through a model: forced tokens fed, target sections sampled under the grammar, KV cache, batches."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from models.sampling import Sampling, sample_token
+from models.transformer.grammar import Section, State, advance, harmony_bias, legal_tokens, start
+from models.transformer.numpy_decoder import NumpyDecoder, one_thread
+from models.transformer.tokens import BAR, PAD, PITCH0
+from models.transformer.voice_leading import VOICES, VoiceTracker
+
+log = logging.getLogger(__name__)
+
+Plan = list[int | Section]  # forced tokens and target sections, in order; a Section follows its track token
+
+
+class _Row:
+    """One sequence of a batch: its plan, the tokens written so far and the grammar state."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan, self.index = plan, 0
+        self.tokens: list[int] = []
+        self.state: State | None = None
+        self.bars_done = 0
+        # four-voice textures follow the voices so parallel fifths/octaves can be pushed down
+        self.voices = VoiceTracker() if any(isinstance(i, Section) and i.track in VOICES for i in plan) else None
+
+    @property
+    def finished(self) -> bool:
+        return self.index >= len(self.plan) and self.state is None
+
+    def forced_run(self) -> list[int]:
+        """Forced tokens from the current point up to the next section (empty while sampling)."""
+        if self.state is not None:
+            return []
+        run = []
+        for item in self.plan[self.index:]:
+            if isinstance(item, Section):
+                break
+            run.append(item)
+        return run
+
+    def take_forced(self, count: int) -> list[int]:
+        run = self.forced_run()[:count]
+        self.index += len(run)
+        self._enter_section()
+        return run
+
+    def _enter_section(self) -> None:
+        if self.state is None and self.index < len(self.plan) and isinstance(self.plan[self.index], Section):
+            self.state = start(self.plan[self.index])  # type: ignore[arg-type]
+            self.index += 1
+
+    def take_sampled(self, token: int) -> None:
+        assert self.state is not None
+        if token == self.state.section.end:
+            self.state = None
+            if self.index < len(self.plan) and self.plan[self.index] == token:
+                self.index += 1  # the closing token is the plan's next forced token
+            self._enter_section()
+        else:
+            self.state = advance(self.state, token)
+
+
+def _pitch_bias(row: _Row, harmony: float) -> np.ndarray | None:
+    """Log-weights ``(128,)`` for the row's next pitch: non-chord tones pushed down
+    (``harmony_bias``) and, in four-voice textures, parallel fifths and octaves; None when neither
+    applies. ``harmony`` 0 turns both off."""
+    state = row.state
+    if harmony <= 0 or state is None:
+        return None
+    bias = harmony_bias(state, harmony)
+    if row.voices is None or state.section.track not in VOICES or state.stage not in ("dur", "pitch"):
+        return bias
+    leading = row.voices.bias(state.section.track, state.pos)
+    if leading is None or bias is None:
+        return bias if leading is None else leading
+    return bias + leading
+
+
+def _window(row: _Row, keep: int) -> list[int]:
+    """BOS STYLE plus the last whole bars of ``row`` that fit in ``keep`` tokens."""
+    head, body = row.tokens[:2], row.tokens[2:]
+    bars = [i for i, t in enumerate(body) if t == BAR]
+    cut = next((i for i in bars if len(body) - i <= keep), bars[-1] if bars else 0)
+    return head + body[cut:]
+
+
+def _rebuild(model: nn.Module, rows: list[_Row], keep: int) -> tuple[object, torch.Tensor]:
+    """Restart the cache from BOS STYLE plus the last whole bars that fit in ``keep`` tokens (left-padded)."""
+    windows = [_window(row, keep) for row in rows]
+    width = max(len(w) for w in windows)
+    device = model.embed.weight.device  # type: ignore[union-attr]
+    idx = torch.tensor([[PAD] * (width - len(w)) + w for w in windows], device=device)
+    cache = model.new_cache(len(rows))  # type: ignore[operator]
+    mask = torch.zeros(len(rows), model.config.n_ctx, dtype=torch.bool, device=device)  # type: ignore[union-attr]
+    for r, w in enumerate(windows):
+        mask[r, width - len(w):] = True
+    mask[:, width:] = True
+    cache.key_mask = mask if any(len(w) < width for w in windows) else None
+    logits = model(idx, cache)[:, -1]  # (B, V)
+    return cache, logits
+
+
+def run_plans(model: nn.Module, plans: Sequence[Plan], sampling: Sampling, seed: int,
+              on_bar: Callable[[int], None] | None = None, int8: bool = True, harmony: float = 1.0) -> list[list[int]]:
+    """Decode every plan (one batch); returns each row's full token list.
+
+    ``harmony``: strength of ``grammar.harmony_bias`` on pitches (0: the network's own distribution).
+
+    ``int8``: one sequence on the CPU decodes with int8 weights (``NumpyDecoder``); False keeps float32.
+    On the CPU, torch and BLAS run on one thread meanwhile (``one_thread``: a batch of 3 variations
+    took 8.7 s on two threads with the other core busy, 0.94 s on one).
+
+    ``on_bar(bars)`` is called whenever the slowest row has finished another bar; what it raises propagates.
+    """
+    on_cpu = model.embed.weight.device.type == "cpu"  # type: ignore[union-attr]
+    with one_thread() if on_cpu else contextlib.nullcontext():
+        return _run_plans(model, plans, sampling, seed, on_bar, int8, harmony)
+
+
+@torch.inference_mode()
+def _run_plans(model: nn.Module, plans: Sequence[Plan], sampling: Sampling, seed: int,
+               on_bar: Callable[[int], None] | None, int8: bool, harmony: float) -> list[list[int]]:
+    rng = np.random.default_rng(seed)
+    rows = [_Row(list(p)) for p in plans]
+    device = model.embed.weight.device  # type: ignore[union-attr]
+    n_ctx = getattr(model.config, "n_ctx", 1 << 30) if model.config.kind == "transformer" else 1 << 30  # type: ignore[union-attr]
+    # one sequence on the CPU: NumPy's per-operation cost is a fraction of torch's (numpy_decoder.py)
+    fast = NumpyDecoder(model, int8=int8) if len(rows) == 1 and NumpyDecoder.supports(model) else None
+    # the NumPy decoder holds its own KV cache: either way ``cache.length`` is the tokens fed so far
+    cache = fast if fast is not None else model.new_cache(len(rows))  # type: ignore[operator]
+    logits: np.ndarray | None = None
+    reported = 0
+    while not all(r.finished for r in rows):
+        if len(rows) == 1 and rows[0].forced_run():
+            step_tokens = [rows[0].take_forced(max(1, n_ctx - cache.length))]
+        else:
+            step_tokens = []
+            for r, row in enumerate(rows):
+                if row.finished:
+                    step_tokens.append([PAD])
+                elif row.state is None:
+                    step_tokens.append(row.take_forced(1))
+                else:
+                    assert logits is not None
+                    row_logits = logits[r]
+                    bias = _pitch_bias(row, harmony)
+                    if bias is not None:
+                        row_logits = row_logits.copy()
+                        row_logits[PITCH0:PITCH0 + 128] += bias
+                    token = sample_token(row_logits, legal_tokens(row.state), rng, sampling)
+                    row.take_sampled(token)
+                    step_tokens.append([token])
+        for row, tokens in zip(rows, step_tokens):
+            if tokens != [PAD]:
+                row.tokens += tokens
+                row.bars_done += tokens.count(BAR)
+                if row.voices is not None:
+                    row.voices.feed(tokens)
+        width = len(step_tokens[0])
+        if fast is not None:
+            if fast.length + width > n_ctx:
+                fast.reset()
+                logits = fast.forward(_window(rows[0], n_ctx // 2))[None]
+            else:
+                logits = fast.forward(step_tokens[0])[None]
+        elif cache.length + width > n_ctx:
+            cache, last = _rebuild(model, rows, n_ctx // 2)
+            logits = last.float().numpy()
+        else:
+            idx = torch.tensor(step_tokens, device=device)  # (B, T)
+            logits = model(idx, cache)[:, -1].float().numpy()  # (B, V)
+        bars = min(r.bars_done for r in rows)
+        if on_bar is not None and bars > reported:
+            reported = bars
+            on_bar(bars)
+    return [r.tokens for r in rows]

@@ -1,0 +1,86 @@
+"""The NumPy decoding path computes what the torch transformer computes, and decodes the same notes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from models.sampling import Sampling
+from models.transformer import decoding
+from models.transformer.decoding import run_plans
+from models.transformer.grammar import Section
+from models.transformer.network import ModelConfig, build_model
+from models.transformer.numpy_decoder import NumpyDecoder, int8_available, quantize_int8
+from models.transformer.tokens import BAR, BOS, METER0, STYLE0, TRACKS, TTRACK0, VOCAB
+
+TINY = ModelConfig(vocab_size=len(VOCAB), n_ctx=64, n_layer=2, n_head=2, n_embd=32)
+
+
+@pytest.fixture
+def model():
+    torch.manual_seed(0)
+    return build_model(TINY).eval()
+
+
+@torch.inference_mode()
+def test_logits_match_the_torch_forward(model) -> None:
+    tokens = np.random.default_rng(1).integers(3, len(VOCAB), 60).tolist()
+    decoder, cache = NumpyDecoder(model), model.new_cache(1)
+    for chunk in (tokens[:12], tokens[12:13], tokens[13:30], *[[t] for t in tokens[30:]]):
+        expected = model(torch.tensor([chunk]), cache)[0, -1].numpy()
+        np.testing.assert_allclose(decoder.forward(chunk), expected, atol=2e-5)
+    assert decoder.length == 60
+    decoder.reset()
+    np.testing.assert_allclose(decoder.forward(tokens[:5]), model(torch.tensor([tokens[:5]]))[0, -1].numpy(),
+                               atol=2e-5)
+    with pytest.raises(ValueError, match="context"):
+        decoder.forward(tokens)  # 5 + 60 > 64
+
+
+def test_only_a_cpu_float32_model_in_eval_mode(model) -> None:
+    assert NumpyDecoder.supports(model)
+    assert not NumpyDecoder.supports(model.train())
+    lstm = build_model(ModelConfig(**{**TINY.to_dict(), "kind": "lstm"})).eval()
+    assert not NumpyDecoder.supports(lstm)
+    with pytest.raises(ValueError):
+        NumpyDecoder(lstm)
+
+
+def test_one_sequence_decodes_the_same_tokens_either_way(model, monkeypatch) -> None:
+    """Past the context (64 tokens here) both paths restart from the last bars that fit."""
+    plan: list = [BOS, STYLE0]
+    for _ in range(6):
+        plan += [BAR, METER0, TTRACK0 + TRACKS.index("keys"), Section("keys", 48, BAR, density=3)]
+    plan.append(BAR)
+    settings = Sampling(top_p=0.95)
+    fast = run_plans(model, [plan], settings, seed=7, int8=False)[0]
+    monkeypatch.setattr(decoding.NumpyDecoder, "supports", staticmethod(lambda m: False))
+    slow = run_plans(model, [plan], settings, seed=7)[0]
+    assert len(fast) > TINY.n_ctx  # the restart was exercised
+    assert fast == slow
+
+
+def test_int8_weights_stay_within_half_a_step_of_the_float_ones() -> None:
+    weight = torch.randn(96, 40) * torch.linspace(0.01, 3.0, 96)[:, None]  # rows of very different scales
+    values, scale = quantize_int8(weight)
+    assert values.dtype == torch.int8 and values.shape == weight.shape and scale.shape == (96,)
+    restored = values.float() * scale.float()[:, None]
+    step = scale.float()[:, None]
+    assert bool(((restored - weight).abs() <= 0.5 * step + 0.01 * weight.abs()).all())  # bf16 scale: 0.4 % more
+
+
+@pytest.mark.skipif(not int8_available(), reason="this torch has no weight-only int8 product")
+@torch.inference_mode()
+def test_the_int8_decoder_gives_nearly_the_float_logits_and_the_same_tokens_each_time(model) -> None:
+    tokens = np.random.default_rng(2).integers(3, len(VOCAB), 40).tolist()
+    exact, quantized = NumpyDecoder(model), NumpyDecoder(model, int8=True)
+    assert quantized.int8
+    for chunk in (tokens[:10], *[[t] for t in tokens[10:]]):
+        reference, approximate = exact.forward(chunk), quantized.forward(chunk)
+        assert np.abs(approximate - reference).max() < 0.05 * max(1.0, np.abs(reference).max())
+        probabilities = np.exp(reference - reference.max())
+        assert probabilities[int(np.argmax(approximate))] > 0.5 * probabilities.max()  # same choice, or a near tie
+    plan: list = [BOS, STYLE0, BAR, METER0, TTRACK0 + TRACKS.index("keys"), Section("keys", 48, BAR, density=3), BAR]
+    settings = Sampling(top_p=0.95)
+    assert run_plans(model, [plan], settings, seed=3) == run_plans(model, [plan], settings, seed=3)

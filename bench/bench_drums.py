@@ -4,10 +4,11 @@
 
 Prints, per style, what generated 8-bar grooves hold (hits per bar, mean velocity, mean distance
 from the grid in ms, empty bars) beside the same figures of the Groove validation takes; the p50
-latency of an 8-bar drums part (funk, 100 bpm, one variation) on this machine; and a style
-classifier (logistic regression on per-instrument onset-position and velocity histograms of 8-bar
-windows, trained on the Groove train split's 4/4 grooves): its accuracy on the human validation
-windows beside its accuracy on generated grooves of the requested style (issue #16's target: >= 60 %).
+latency of an 8-bar drums part (funk, 100 bpm, one variation) and of an 8-bar full band with the
+default model (and the shipped drum model) on this machine; and a style classifier (logistic
+regression on per-instrument onset-position and velocity histograms of 8-bar windows, trained on
+the Groove train split's 4/4 grooves): its accuracy on the human validation windows beside its
+accuracy on generated grooves of the requested style (issue #16's target: >= 60 %).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import torch
 from models.data.groove import DEFAULT_GROOVE, read_groove
 from models.drums.generator import DrumGenerator
 from models.drums.vocab import GRID, DrumHit
-from models.registry import drums_checkpoint_path
+from models.registry import drums_checkpoint_path, load_generator
 from models.types import Request
 
 GROUPS = {36: 0, 38: 1, 37: 1, 42: 2, 44: 2, 46: 3, 43: 4, 47: 4, 50: 4, 49: 5, 51: 6, 53: 6}  # 7 instrument groups
@@ -136,6 +137,15 @@ def main() -> None:
         latencies.append(time.perf_counter() - start)
     print(f"8-bar drums part: p50 {statistics.median(latencies) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms "
           f"({args.runs} runs, one thread)")
+    band, latencies = load_generator("default", "cpu"), []
+    request = request.replace(parts=("bass", "keys", "pad", "arp", "counter", "drums"), style="pop")
+    band.generate(request.replace(seed=99))
+    for run in range(args.runs):
+        start = time.perf_counter()
+        band.generate(request.replace(seed=run))
+        latencies.append(time.perf_counter() - start)
+    print(f"8-bar full band with the default model (bass, keys, pad, arp, counter, drums; pop): "
+          f"p50 {statistics.median(latencies) * 1000:.0f} ms (target <= 600 ms)")
 
     train = [(w, t.style) for t in takes if t.split == "train" and t.meter == (4, 4) for w in windows(t)]
     valid = [(w, t.style) for t in takes if t.split == "validation" and t.meter == (4, 4) for w in windows(t)]

@@ -42,8 +42,8 @@ PARTS = ("melody", "counter", "keys", "bass", "pad", "arp", "drums")
 TEMPO = 120.0
 
 
-def write_song(path: Path, bars: int, seed: int = 0) -> float:
-    """A 7-part song, busy like a real arrangement; returns its length in seconds."""
+def write_song(path: Path, bars: int, seed: int = 0, keep: tuple[str, ...] = PARTS) -> float:
+    """A 7-part song (or the ``keep`` parts of it), busy like a real arrangement; returns its length in seconds."""
     beats = 4 * bars
     chords = [(57, 60, 64), (50, 53, 57), (55, 59, 62), (48, 52, 55)]
     parts: dict[str, list[Note]] = {p: [] for p in PARTS}
@@ -59,6 +59,7 @@ def write_song(path: Path, bars: int, seed: int = 0) -> float:
         parts["keys"] += [Note(p, b0 + half * 2, 1.9, 80) for half in range(2) for p in root]
         parts["pad"] += [Note(p + 12, b0, 4.0, 60) for p in root]
         parts["arp"] += [Note(root[i % 3] + 12 * (i % 2), b0 + i * 0.25, 0.25, 80) for i in range(16)]
+    parts = {p: n for p, n in parts.items() if p in keep}
     write_midi(path, build_midi({p: tuple(n) for p, n in parts.items()}, TEMPO, (4, 4), title=path.stem))
     for part, notes in parts.items():  # one file per part too, for fluidsynth's way to stems
         write_midi(path.with_name(f"{path.stem}.{part}.mid"), build_midi({part: tuple(notes)}, TEMPO, (4, 4)))
@@ -125,18 +126,58 @@ def daemon_renders(work: Path, soundfont: Path, bars: int = 8, renders: int = 4)
     return seconds
 
 
+COMMAND_PARTS = ("melody", "keys", "bass")
+COMMAND_BARS = 50  # 100 s at 120 bpm
+
+
+def commands_end_to_end(work: Path, fluidsynth: str, soundfont: Path, repeats: int) -> float:
+    """`continuo render` (default preset, default jobs, start-up included) against `fluidsynth -F` on the same
+    100-second, 3-track file, each a fresh process, taking turns; prints the medians, returns their ratio."""
+    song = work / "command.mid"
+    seconds = write_song(song, COMMAND_BARS, keep=COMMAND_PARTS)
+    out = work / "command-out"
+    config = work / "command-config"  # no user config or presets: the defaults, as after installing
+    env = {**os.environ, "XDG_CONFIG_HOME": str(config), "XDG_DATA_HOME": str(config)}
+    fluid = [fluidsynth, "-ni", "-q", "-F", str(work / "command-fluid.wav"), "-r", "44100", str(soundfont), str(song)]
+    continuo = [sys.executable, "-m", "bridge", "render", str(song), "--out", str(out), "--soundfont", str(soundfont)]
+
+    def clear() -> None:
+        shutil.rmtree(out, ignore_errors=True)
+        (work / "command-fluid.wav").unlink(missing_ok=True)
+
+    rows = measure([("fluidsynth -F", lambda: subprocess.run(fluid, check=True, capture_output=True), seconds),
+                    ("continuo render", lambda: subprocess.run(continuo, check=True, capture_output=True, env=env),
+                     seconds)], repeats, clear)
+    (_, fluid_wall, fluid_cpu, _), (_, ours_wall, ours_cpu, _) = rows
+    print(f"\ncommands end to end, {len(COMMAND_PARTS)} tracks, {seconds:.0f} s of music, medians of {repeats}:")
+    print(f"  fluidsynth -F (one file, its reverb and chorus)          wall {fluid_wall:5.2f} s, CPU {fluid_cpu:5.2f} s")
+    print(f"  continuo render (stems + mix, default preset, {os.cpu_count()} cores) wall {ours_wall:5.2f} s, "
+          f"CPU {ours_cpu:5.2f} s")
+    ratio = ours_wall / fluid_wall
+    print(f"  continuo render / fluidsynth -F: {ratio:.2f}x wall (target: 1.30x at most)")
+    return ratio
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bars", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch", type=int, default=4, help="files in the scaling batch")
     parser.add_argument("--soundfont", default="")
+    parser.add_argument("--commands", action="store_true",
+                        help="only `continuo render` against `fluidsynth -F` as commands, end to end")
     args = parser.parse_args()
     fluidsynth = shutil.which("fluidsynth")
     if fluidsynth is None:
         sys.exit("the fluidsynth program is needed for the comparison: apt install fluidsynth")
     soundfont = require_soundfont(args.soundfont)
     work = Path(tempfile.mkdtemp(prefix="continuo-bench-"))
+    if args.commands:
+        print(f"{os.cpu_count()} CPU cores; load average {os.getloadavg()[0]:.2f}; SoundFont {soundfont}")
+        commands_end_to_end(work, fluidsynth, soundfont, args.repeats)
+        print(f"load average at the end {os.getloadavg()[0]:.2f}")
+        shutil.rmtree(work, ignore_errors=True)
+        return 0
     song = work / "song.mid"
     seconds = write_song(song, args.bars)
     batch = [work / f"batch{i}.mid" for i in range(args.batch)]
@@ -217,6 +258,7 @@ def main() -> int:
           f"dry, {rows[3][1] / rows[-5][1]:.2f}x wall with the default preset")
     print(f"one song on 2 jobs vs fluidsynth -F: wall {rows[0][1] / rows[-6][1]:.2f} dry, "
           f"{rows[0][1] / rows[-5][1]:.2f} with the default preset")
+    commands_end_to_end(work, fluidsynth, soundfont, args.repeats)
     daemon = daemon_renders(work, soundfont)
     print(f"daemon render of 8 bars, default preset, request to answer: first {daemon[0]:.2f} s, then "
           f"{', '.join(f'{t:.2f}' for t in daemon[1:])} s (the next render's process waits ready)")

@@ -12,7 +12,7 @@ from bridge.ableton import AbletonService
 from bridge.clips import ClipStore
 from bridge.errors import ConfigError
 from bridge.jobs.engine import JobEngine
-from bridge.jobs.pipeline import Pipeline
+from bridge.jobs.pipeline import ModelCheck, Pipeline
 from bridge.jobs.store import ResultStore
 from bridge.jobs.worker import Loader, load_default
 from bridge.midi.connection import PortFactory
@@ -42,10 +42,14 @@ class App:
         self.midi = MidiService(settings, self.clips, midi_ports)
         self.renders = RenderService(settings)
         self.ableton = AbletonService(settings)
-        self.pipeline = Pipeline(settings, self.engine, self.clips, self.results, self.midi, self.renders)
+        # a test's own model loader serves what it likes: the checks of the model named in the settings are off
+        self.model_check = ModelCheck(settings.model) if loader is load_default else None
+        self.pipeline = Pipeline(settings, self.engine, self.clips, self.results, self.midi, self.renders,
+                                 self.model_check)
         midi_handler = MidiHandler(self.midi, self.results, self.pipeline)
         self.midi.on_trigger = midi_handler.on_trigger
         self.midi.on_ports = midi_handler.on_ports
+        self.midi.on_control = midi_handler.on_control
         self.router = Router([*ServerHandler(self.status).routes(), *ClipHandler(self.clips).routes(),
                               *JobHandler(self.pipeline).routes(), *midi_handler.routes(),
                               *RenderHandler(settings, self.results, self.pipeline).routes(),
@@ -81,6 +85,8 @@ class App:
                 "is another continuo running? choose another with --port"
             ) from err
         self.engine.start()
+        if self.model_check is not None:  # read what the model serves before the first request needs it
+            threading.Thread(target=self.model_check.prepare, name="model-check", daemon=True).start()
         self.midi.start()
         self.renders.start()
         self.ableton.start()

@@ -50,11 +50,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     from bridge.jobs.outputs import result_stem, save_results
-    from bridge.midi.files import build_midi, read_notes, write_midi
     from bridge.keys import CLIP_KEYS, KEYS
+    from bridge.midi.tracks import file_settings, read_clip
+    from bridge.paths import check_folder
     from bridge.presets import preset_programs
     from bridge.requests import JobSpec, parse_mapping
+    from models.checks import serves
     from models.registry import load_generator
+    from models.validation import RequestError
 
     names = ("output_dir", "log_level", "model", "device")
     settings = _settings(args, names)
@@ -64,35 +67,42 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         raise ContinuoError("--play needs the daemon's MIDI ports: run `continuo serve` and send "
                             "/continuo/generate ... play loop (see docs/midi.md)")
     spec = parse_mapping(given, preset_paths=True)
-    clips = {k: read_notes(getattr(args, k), f"--{k} file") for k in CLIP_KEYS if getattr(args, k)}
-    request = JobSpec({**spec.values, **clips}).build(lambda name: ())
-    started = time.perf_counter()
+    out_dir = check_folder(Path(args.out).parent, "--out") if args.out else None
+    if args.melody_track is not None and not args.melody:
+        raise ContinuoError("--melody-track picks a track of the melody file: give --melody FILE.mid too")
+    clips = {k: read_clip(getattr(args, k), f"--{k} file", melody=k == "melody",
+                          track=args.melody_track if k == "melody" else None) for k in CLIP_KEYS if getattr(args, k)}
+    from_files, lines = file_settings(clips, set(given))  # the file's tempo, meter and key unless given
+    for line in lines:
+        print(line)
+    request = JobSpec({**spec.values, **from_files, **{k: c.notes for k, c in clips.items()}}).build(lambda name: ())
     try:
+        checks = serves(settings.model)  # the model's checks, before the time it takes to load it
+        if checks is not None:
+            checks.check(request)
+        started = time.perf_counter()
         generator = load_generator(settings.model, device=settings.device)
-    except (ValueError, OSError) as err:
-        raise ContinuoError(str(err)) from None
-    log.info("loaded %s on %s in %.2f s", generator.name, generator.device, time.perf_counter() - started)
-    started = time.perf_counter()
-    try:
+        log.info("loaded %s on %s in %.2f s", generator.name, generator.device, time.perf_counter() - started)
+        started = time.perf_counter()
         results = generator.generate(request)
-    except ValueError as err:
+    except RequestError as err:
+        raise ContinuoError(err.worded(flags=True)) from None
+    except (ValueError, OSError) as err:
         raise ContinuoError(str(err)) from None
     log.info("generated %d result(s) in %.3f s", len(results), time.perf_counter() - started)
     programs = preset_programs(spec.preset, allow_path=True) if spec.preset else {}
-    if args.out:
+    if args.out:  # a taken name gets a number, as in the output folder
         out = Path(args.out)
-        paths = []
-        for number, result in enumerate(results, start=1):
-            path = out if len(results) == 1 else out.with_name(f"{out.stem}-v{number}{out.suffix or '.mid'}")
-            midi = build_midi(result.parts, result.tempo, result.meter, result.chords, title=out.stem,
-                              programs=programs)
-            paths.append(write_midi(path, midi))
+        paths = save_results(results, out.stem, out_dir, title=out.stem, programs=programs, overwrite=spec.overwrite,
+                             suffix=out.suffix or ".mid")
     else:
         paths = save_results(results, result_stem("cli", spec.output), settings.output_dir, title="continuo",
-                             programs=programs)
+                             programs=programs, overwrite=spec.overwrite)
     for path, result in zip(paths, results):
         counts = ", ".join(f"{part} {len(notes)} notes" for part, notes in result.parts.items())
         print(f"{path}  ({counts})")
+        if "chords" in result.info:  # harmonize: the chords, ready to send back as --chords
+            print(f"  key {result.info['key']} (from the {result.info['key_source']})  chords: {result.info['chords']}")
     if spec.preview:
         from bridge.jobs.outputs import save_previews
 
@@ -103,8 +113,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         from bridge.render.batch import describe
         from bridge.render.stems import render_files
 
-        preset = load_preset(spec.preset or settings.render_preset).render
-        for song in render_files(paths, preset, paths[0].parent, settings.soundfont, settings.render_jobs):
+        preset = load_preset(spec.preset or settings.render_preset).render.replace(overwrite=spec.overwrite)
+        for song in render_files(paths, preset, paths[0].parent, settings.soundfont, settings.render_jobs,
+                                 prefixes=[p.stem for p in paths]):
             print("\n".join(describe(song)))
     return 0
 
@@ -271,9 +282,15 @@ def build_parser() -> argparse.ArgumentParser:
             generate.add_argument(flag, dest=key.name, metavar="FILE.mid", help=f"{key.help} (a MIDI file)")
         elif key.name == "output":
             generate.add_argument(flag, dest=key.name, metavar="NAME", help=key.help)
+        elif key.kind == "flag":  # --preview alone means --preview true
+            generate.add_argument(flag, dest=key.name, nargs="?", const="true", metavar="true|false", help=key.help)
         else:
             generate.add_argument(flag, dest=key.name, help=key.help)
-    generate.add_argument("--out", metavar="FILE.mid", help="write the MIDI file here instead of the output folder")
+    generate.add_argument("--out", metavar="FILE.mid", help="write the MIDI file here instead of the output folder "
+                          "(a name a file already has gets a number: out-2.mid)")
+    generate.add_argument("--melody-track", metavar="TRACK", help="the track of the --melody file that holds the "
+                          "melody: its name, its number from 1, or ch1-ch16 (default: the highest track that plays "
+                          "one note at a time; drums never)")
     _add_settings_flags(generate, ("output_dir", "log_level", "model", "device"))
     generate.set_defaults(run=_cmd_generate)
 
@@ -316,6 +333,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; ``argv`` None means the program's own arguments (the `continuo` command)."""
+    code = _run(argv)
+    if argv is None and "torch" in sys.modules:
+        _exit_now(code)
+    return code
+
+
+def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
@@ -326,3 +351,18 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # e.g. `continuo presets | head`
         return 0
+
+
+def _exit_now(code: int) -> None:
+    """Leave without the interpreter's teardown, which takes torch 0.3-1 s after every file is written,
+    closed and renamed into place: the command's own work is done, so its logs and output are flushed
+    and the process ends."""
+    import os
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said there
+            pass
+    os._exit(code)

@@ -41,6 +41,7 @@ class JobResult:
     variations: dict[int, dict[str, list[tuple]]] = field(default_factory=dict)
     progress: list[float] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    chords: dict[int, str] = field(default_factory=dict)  # harmonize: variation -> the chords chosen, as text
 
     @property
     def parts(self) -> dict[str, list[tuple]]:
@@ -155,14 +156,16 @@ class Client:
         result = JobResult(job, [], defaultdict(lambda: defaultdict(list)))
         end = ("/continuo/done", "/continuo/error")
         while True:
-            address, args = self.wait_for("/continuo/progress", "/continuo/notes", "/continuo/warning", *end,
-                                          timeout=timeout)
+            address, args = self.wait_for("/continuo/progress", "/continuo/notes", "/continuo/warning",
+                                          "/continuo/chords", *end, timeout=timeout)
             if not args or args[0] != job:
                 continue
             if address == "/continuo/progress":
                 result.progress.append(args[1])
             elif address == "/continuo/warning":
                 result.warnings.append(args[1])
+            elif address == "/continuo/chords":
+                result.chords[args[1]] = args[2]
             elif address == "/continuo/notes":
                 _, variation, part, _, _, *flat = args
                 notes = result.variations[variation][part]

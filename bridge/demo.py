@@ -38,7 +38,7 @@ def run_demo(generator: Generator, preset: Preset, output_dir: Path, soundfont: 
     yield f"preview  {save_previews([result], midi, preset.title or preset.name)[0]}"
     from bridge.render.stems import render_files
 
-    for song in render_files(midi, preset.render, output_dir, soundfont, jobs, prefixes=[stem]):
+    for song in render_files(midi, preset.render, output_dir, soundfont, jobs, prefixes=[midi[0].stem]):
         yield f"mix      {song.mix}"
         for part, path in song.stems.items():
             yield f"stem     {path}  ({part}: {song.instruments.get(part, '')})"

@@ -46,6 +46,11 @@ KEYS: dict[str, Key] = {k.name: k for k in (
     Key("fills", "int", "drums: a fill at the end of every 4 or 8 bars, or 0 for none (default 4)", 0, 8),
     Key("humanize", "float", "drums: how many ms a hit may stay off the grid (0: on the grid; "
         "default: the drummer's own timing)", 0, 100),
+    Key("chords_per_bar", "float", "harmonize: chords per bar, 0.5 (one every two bars), 1 or 2 (default 1)", 0.5, 2),
+    Key("chord_style", "choice", "harmonize: triads, sevenths, or jazz (extensions, tritone substitutions, ii-V "
+        "insertions); default triads", choices=("triads", "sevenths", "jazz")),
+    Key("chord_temperature", "float", "harmonize: 0 the likeliest chords (default), up to 2 for more adventurous "
+        "ones, the same seed giving the same chords", 0, 2),
     Key("output", "name", "MIDI file name in the output folder (default: job name and time); a name a result "
         "already has gets a number: song-2.mid, its preview and stems alike"),
     Key("overwrite", "flag", "true: write over the files of a result of the same name instead of numbering "

@@ -114,19 +114,21 @@ def commit_set(folder: Path, stem: str, staged: Sequence[tuple[Path, str]], over
     writes over what is there under ``stem`` itself. ``audio_only``: only audio files take a name
     (stems rendered beside the MIDI file they come from).
     """
-    if overwrite:
-        for tmp, rest in staged:
-            commit(tmp, folder / f"{stem}{rest}")
-        return stem
     pattern = _AUDIO_FILES if audio_only else _RESULT_FILES
     try:
+        if overwrite:
+            for tmp, rest in staged:
+                commit(tmp, folder / f"{stem}{rest}")
+            return stem
+        entries = [entry for entry in os.listdir(folder) if entry.startswith(stem)]
         for number in range(1, MAX_NUMBER + 1):
             name = numbered(stem, number)
             taken = re.compile(f"{re.escape(name)}({pattern})")
-            if any(taken.fullmatch(entry) for entry in os.listdir(folder) if entry.startswith(name)):
+            if any(taken.fullmatch(entry) for entry in entries):
                 continue
             if _claim(folder, name, staged):
                 return name
+            entries = [entry for entry in os.listdir(folder) if entry.startswith(stem)]  # taken meanwhile
     except BaseException:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
@@ -174,3 +176,21 @@ def _place_new(tmp: Path, path: Path) -> None:
         # no hard links (FAT, some network folders): claim the name with an empty file, then move it there
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         os.replace(tmp, path)
+
+
+def check_folder(folder: Path, flag: str) -> Path:
+    """Make ``folder`` if needed; InvalidRequest naming ``flag`` when it cannot hold new files (a file is
+    in the way, or it cannot be made or written to)."""
+    for place in (folder, *folder.parents):
+        if place.exists() and not place.is_dir():
+            raise InvalidRequest(f"{flag} {folder}: {place} is a file, not a folder; give a folder there")
+        if place.is_dir():
+            break
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InvalidRequest(f"{flag} {folder}: cannot make that folder ({err.strerror or err}); give a folder "
+                             "you can write to") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidRequest(f"{flag} {folder}: you cannot write to that folder; give one you can write to")
+    return folder

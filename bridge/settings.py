@@ -89,8 +89,11 @@ class Settings:
         ("1=melody", "2=chords", "3=bass", "4=source"),
         "channel=role for capture; roles: melody, chords, bass, source (other channels are ignored)",
     )
-    midi_control_channel: int = _setting(16, "channel (1-16) of the trigger; never captured", min=1, max=16)
+    midi_control_channel: int = _setting(16, "channel (1-16) of the trigger, stop and cancel; never captured",
+                                         min=1, max=16)
     midi_trigger: str = _setting("note:36", "what starts a job from the capture: note:N, cc:N or none")
+    midi_stop: str = _setting("cc:119", "what stops playback, as /continuo/stop: note:N, cc:N (value 64 or more) or none")
+    midi_cancel: str = _setting("cc:118", "what cancels the running job, as /continuo/cancel: note:N, cc:N or none")
     midi_capture_bars: int = _setting(4, "bars kept by clock-synced capture and used by the trigger", min=1, max=64)
     midi_sync: str = _setting(
         "auto", "playback timing: clock (follow MIDI clock), free (midi_tempo), auto (clock when one runs)",

@@ -37,7 +37,21 @@ def lstm_checkpoint_path() -> Path:
 
 
 def load_generator(name: str = "default", device: str = "auto") -> Generator:
-    """Load a generator by name.
+    """Load a generator by name; every pitched model answers ``harmonize`` through the harmonizer
+    (``models.harmony``: the chords decoded for the whole melody, then the parts written over them).
+
+    Args and errors as ``load_model``.
+    """
+    generator = load_model(name, device)
+    if name == "drums":
+        return generator
+    from models.harmony.generator import HarmonizingGenerator
+
+    return HarmonizingGenerator(generator)
+
+
+def load_model(name: str = "default", device: str = "auto") -> Generator:
+    """Load a model by name as it is (its own harmonize task; ``load_generator`` adds the harmonizer).
 
     Args:
         name: one of ``MODEL_NAMES`` ("default" is ``DEFAULT_MODEL``), or the path of a
@@ -61,10 +75,10 @@ def load_generator(name: str = "default", device: str = "auto") -> Generator:
     if name == "default":
         from models.drums.combine import WithDrums
 
-        primary = load_generator(DEFAULT_MODEL, device)
+        primary = load_model(DEFAULT_MODEL, device)
         pitched = tuple(getattr(primary, "trained_styles", ())) + tuple(MARKOV_STYLES)
-        return WithDrums(StyleRouter(primary, lambda: load_generator("markov", "cpu")),
-                         lambda: load_generator("drums", "cpu"), pitched)
+        return WithDrums(StyleRouter(primary, lambda: load_model("markov", "cpu")),
+                         lambda: load_model("drums", "cpu"), pitched)
     if name == "drums":  # the drums part alone; the default model adds it to the other parts
         from models.drums.generator import DrumGenerator
         from models.transformer.checkpoint import CheckpointError

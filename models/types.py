@@ -61,6 +61,7 @@ class Request:
     ``bars`` of 0 means "as many bars as the prompt or the progression has".
     ``infill_bars`` are 1-based bar numbers to rewrite for the infill task.
     ``fills`` and ``humanize`` shape a drums part (phrase-end fills; timing off the grid).
+    ``chords_per_bar``, ``chord_style`` and ``chord_temperature`` shape the chords of the harmonize task.
     """
 
     task: str = "accompany"
@@ -82,6 +83,9 @@ class Request:
     infill_bars: tuple[int, ...] = ()
     fills: int = 4  # drums: a fill every 4 or 8 bars, 0 for none
     humanize: float | None = None  # drums: ms an onset may stay off the grid (0 quantises); None: as the model plays
+    chords_per_bar: float = 1.0  # harmonize: 0.5, 1 or 2 chords per bar
+    chord_style: str = "triads"  # harmonize: triads, sevenths or jazz
+    chord_temperature: float = 0.0  # harmonize: 0 the likeliest progression, up to 2 adventurous
 
     def replace(self, **changes: object) -> Request:
         return dataclasses.replace(self, **changes)

@@ -34,7 +34,8 @@ def save_results(results: Sequence[Result], stem: str, output_dir: Path, title: 
     try:
         for number, result in enumerate(results, start=1):
             rest = suffix if len(results) == 1 else f"-v{number}{suffix}"
-            midi = build_midi(result.parts, result.tempo, result.meter, result.chords, title=title, programs=programs)
+            midi = build_midi(result.parts, result.tempo, result.meter, result.chords, title=title, programs=programs,
+                              key=result.info.get("key", ""))
             staged.append((stage(output_dir / f"{stem}{rest}", lambda tmp, midi=midi: midi.save(str(tmp))), rest))
     except BaseException:
         for tmp, _ in staged:

@@ -31,10 +31,11 @@ from bridge.render.service import RenderJob, RenderService
 from bridge.render.specs import RenderPreset
 from bridge.requests import JobSpec
 from bridge.settings import Settings
-from models.types import Result
+from models.types import Request, Result
 
 if TYPE_CHECKING:
     from bridge.render.stems import RenderedSong
+    from models.checks import Serves
 
 log = logging.getLogger(__name__)
 
@@ -95,18 +96,48 @@ class _Run:
     paths: list[Path] = field(default_factory=list)
 
 
+class ModelCheck:
+    """The served model's own request checks, run before a job is accepted (models/checks.py); what the
+    model serves is read from its files once, not from the model, which the worker loads."""
+
+    def __init__(self, model: str):
+        self.model = model
+        self._serves: Serves | None = None
+        self._read = False
+        self._lock = threading.Lock()
+
+    def prepare(self) -> None:
+        with self._lock:
+            if not self._read:
+                from models.checks import serves
+
+                self._serves, self._read = serves(self.model), True
+
+    def __call__(self, request: Request) -> None:
+        """Raise InvalidRequest, naming the OSC key, for a request the model cannot serve."""
+        self.prepare()
+        if self._serves is not None:
+            try:
+                self._serves.check(request)
+            except ValueError as err:
+                raise InvalidRequest(str(err)) from None
+
+
 class Pipeline:
     """Starts generate jobs and takes each result through the stages; starts renders."""
 
     def __init__(self, settings: Settings, engine: JobEngine, clips: ClipStore, results: ResultStore,
-                 midi: MidiService, renders: RenderService):
+                 midi: MidiService, renders: RenderService, check: Callable[[Request], None] | None = None):
+        """``check`` refuses a request before it is accepted (``ModelCheck``; none for a test model)."""
         self.settings = settings
         self.engine, self.clips, self.results, self.midi, self.renders = engine, clips, results, midi, renders
+        self.check = check or (lambda request: None)
         self.counts = JobCounts()
 
     def submit(self, peer: Peer, job_id: str, spec: JobSpec, hand_off: HandOff | None = None) -> None:
         """Queue a generate job whose replies go to ``peer``, or raise (before /continuo/accepted)."""
         request = spec.build(self.clips.get)
+        self.check(request)
         try:
             programs = preset_programs(spec.preset) if spec.preset else {}
         except ContinuoError as err:
@@ -200,6 +231,9 @@ class Pipeline:
         ending = run.ending
         for chunk in notes_messages(ending.job_id, run.results, self.settings.reply_max_bytes):
             ending.peer.send("/continuo/notes", *chunk)
+        for variation, result in enumerate(run.results, start=1):  # harmonize: its chords as text
+            if "chords" in result.info:
+                ending.peer.send("/continuo/chords", ending.job_id, variation, result.info["chords"])
 
     def _preview(self, run: _Run) -> None:
         if run.spec.preview:

@@ -42,6 +42,9 @@ class Once:
 class QueuedJob(Protocol):
     id: str
 
+    @property
+    def ended(self) -> bool: ...
+
 
 J = TypeVar("J", bound=QueuedJob)
 
@@ -141,7 +144,8 @@ class Supervisor(Generic[J]):
         return None
 
     def _active(self) -> list[J]:
-        return list(self._queue) + ([self._running] if self._running else [])
+        # a running job that has sent its ending frees its name: the client may use it again at once
+        return list(self._queue) + ([self._running] if self._running and not self._running.ended else [])
 
     # -- the supervisor thread --------------------------------------------------------------------
 

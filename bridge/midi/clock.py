@@ -14,6 +14,8 @@ TICKS_PER_SIXTEENTH = 6
 FIT_TICKS = 24  # one beat of ticks for the line fit: smooths the jitter of drivers that deliver in blocks
 GAP_SECONDS = 0.5  # a longer silence between ticks restarts the tempo estimate
 PRESENT_SECONDS = 1.0
+LOST_BEATS = 2.0  # a running clock silent this long (at its last tempo) is gone: the DAW closed, a cable pulled
+LOST_SECONDS = 1.0  # ... or this long, whichever is shorter
 
 
 class ClockFollower:
@@ -29,6 +31,8 @@ class ClockFollower:
         self._ticks: deque[tuple[int, float]] = deque(maxlen=FIT_TICKS)
         self._fit: tuple[float, float] | None = None  # t = offset + seconds_per_tick * tick
         self._last_pulse = -1e9
+        self._heard = -1e9  # the last pulse, Start or Continue: when the clock last showed it was there
+        self.lost = False  # it stopped without a Stop message; cleared by the next pulse, Start or Continue
         self._bpm = 0.0
         self._warned_unstarted = False
         self._lock = threading.Lock()
@@ -48,6 +52,8 @@ class ClockFollower:
             elif kind == "continue":
                 self.running, event = True, "continue"
                 self._ticks.clear()
+            if kind in ("clock", "start", "continue"):
+                self._heard, self.lost = max(self._heard, when), False
             elif kind == "stop":
                 self.running, event = False, "stop"
             elif kind == "songpos":
@@ -59,6 +65,28 @@ class ClockFollower:
         if event:
             for listener in list(self.listeners):
                 listener(event, position)
+
+    def check(self, now: float) -> bool:
+        """Stop a running clock that has gone silent (LOST_BEATS at its tempo, at most LOST_SECONDS): the
+        listeners hear "lost" as they would a Stop. True when it was lost just now."""
+        with self._lock:
+            limit = min(LOST_SECONDS, LOST_BEATS * 60.0 / (self._bpm or self.fallback_bpm))
+            if not self.running or now - self._heard <= limit:
+                return False
+            self.running, self.lost = False, True
+            position = self._next_tick / PPQN
+        log.warning("MIDI clock stopped without a Stop message (silent for %.2f s): playback stopped", now - self._heard)
+        for listener in list(self.listeners):
+            listener("lost", position)
+        return True
+
+    def state(self, now: float) -> str:
+        """running, lost (stopped without a Stop message), present (pulses without Start) or none."""
+        if self.running:
+            return "running"
+        if self.lost:
+            return "lost"
+        return "present" if self.present(now) else "none"
 
     def _pulse(self, when: float) -> None:
         if when - self._last_pulse > GAP_SECONDS:

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import mido
 
-from bridge.errors import InvalidRequest
+from bridge.midi.tracks import MAX_FILE_NOTES, read_clip  # noqa: F401 - MAX_FILE_NOTES: the limit on read files
 from bridge.paths import write_atomic
 from models.types import PARTS, ChordSpan, Note
 
 log = logging.getLogger(__name__)
 
 TICKS_PER_BEAT = 480
-MAX_FILE_NOTES = 200_000
 
 
 def _ticks(beats: float) -> int:
@@ -29,16 +28,20 @@ def build_midi(
     chords: Sequence[ChordSpan] = (),
     title: str = "continuo",
     programs: Mapping[str, int] | None = None,
+    key: str = "",
 ) -> mido.MidiFile:
-    """A type-1 file: a conductor track (tempo, meter, chord markers) then one track per part.
+    """A type-1 file: a conductor track (tempo, meter, key, chord markers) then one track per part.
 
     ``programs`` (part → General MIDI program, e.g. a preset's) replaces a part's own program.
+    ``key`` (``'D'``, ``'Bm'``, a harmonization's key) is written as the key signature.
     """
     midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
     conductor = mido.MidiTrack()
     conductor.append(mido.MetaMessage("track_name", name=title, time=0))
     conductor.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(tempo), time=0))
     conductor.append(mido.MetaMessage("time_signature", numerator=meter[0], denominator=meter[1], time=0))
+    if key:
+        conductor.append(mido.MetaMessage("key_signature", key=key, time=0))
     markers = [(_ticks(c.start_beats), 2, mido.MetaMessage("marker", text=c.symbol)) for c in chords]
     conductor.extend(_with_deltas(markers))
     midi.tracks.append(conductor)
@@ -76,28 +79,6 @@ def write_midi(path: Path, midi: mido.MidiFile) -> Path:
 
 
 def read_notes(path: Path | str, what: str = "MIDI file") -> tuple[Note, ...]:
-    """All notes of a MIDI file in beats, sorted by time; a clear error for a bad file.
-
-    symusic parses in C++ (a million notes in well under a second, where mido takes tens of
-    seconds) and refuses truncated or oversized chunks with an error instead of guessing.
-    """
-    import symusic
-
-    path = Path(path)
-    if not path.is_file():
-        raise InvalidRequest(f"{what} {path} does not exist")
-    try:
-        score = symusic.Score(str(path), ttype="quarter")
-    except (RuntimeError, ValueError, OSError) as err:
-        raise InvalidRequest(f"{what} {path} is not a readable standard MIDI file ({str(err).split(':')[0]})") from None
-    count = score.note_num()
-    if count > MAX_FILE_NOTES:
-        raise InvalidRequest(f"{what} {path} has {count} notes; at most {MAX_FILE_NOTES} are read")
-    notes = []
-    for track in score.tracks:
-        for note in track.notes:
-            if note.duration > 0 and 0 <= note.pitch <= 127 and note.time >= 0:
-                notes.append(Note(int(note.pitch), float(note.time), float(note.duration), max(1, min(127, int(note.velocity)))))
-    if not notes:
-        raise InvalidRequest(f"{what} {path} holds no notes")
-    return tuple(sorted(notes, key=lambda n: (n.start_beats, n.pitch)))
+    """The notes of a MIDI file in beats, sorted by time, without the drums unless they are all it holds;
+    a clear error for a bad file (``bridge/midi/tracks.py`` reads it, with its tracks, tempo, meter and key)."""
+    return read_clip(path, what).notes

@@ -14,7 +14,7 @@ ROLES = ("melody", "chords", "bass", "source")
 
 @dataclass(frozen=True)
 class Trigger:
-    """A note or a controller on the control channel that starts a job; kind "none" disables it."""
+    """A note or a controller on the control channel (the trigger, stop, cancel); kind "none" disables it."""
 
     kind: str  # "note", "cc" or "none"
     number: int = 0
@@ -36,6 +36,8 @@ class MidiConfig:
     part_channels: dict[str, int]  # part → 0-based channel
     roles: dict[int, str]  # 0-based channel → role
     trigger: Trigger
+    stop: Trigger  # stops playback
+    cancel: Trigger  # cancels the running job
     control_channel: int  # 0-based
     virtual: bool
     client_name: str
@@ -94,13 +96,26 @@ def parse_roles(entries: tuple[str, ...]) -> dict[int, str]:
     return roles
 
 
-def parse_trigger(text: str, channel: int) -> Trigger:
+def parse_trigger(text: str, channel: int, setting: str = "midi_trigger") -> Trigger:
     kind, _, number = text.strip().lower().partition(":")
     if kind == "none" and not number:
         return Trigger("none", 0, channel)
     if kind in ("note", "cc") and number.isdigit() and 0 <= int(number) <= 127:
         return Trigger(kind, int(number), channel)
-    raise ConfigError(f"midi_trigger {text!r}: write note:N or cc:N with N from 0 to 127, or none")
+    raise ConfigError(f"{setting} {text!r}: write note:N or cc:N with N from 0 to 127, or none")
+
+
+def parse_controls(settings: Settings, channel: int) -> tuple[Trigger, Trigger, Trigger]:
+    """The trigger, stop and cancel controls of the control channel; no two may be the same message."""
+    names = ("midi_trigger", "midi_stop", "midi_cancel")
+    controls = tuple(parse_trigger(getattr(settings, name), channel, name) for name in names)
+    for i, first in enumerate(controls):
+        for j in range(i + 1, len(controls)):
+            other = controls[j]
+            if first.kind != "none" and (first.kind, first.number) == (other.kind, other.number):
+                raise ConfigError(f"{names[j]} and {names[i]} are both {first.kind}:{first.number}; "
+                                  "give each its own note or controller")
+    return controls  # type: ignore[return-value]
 
 
 def midi_config(settings: Settings, platform: str = sys.platform) -> MidiConfig:
@@ -115,10 +130,13 @@ def midi_config(settings: Settings, platform: str = sys.platform) -> MidiConfig:
     if settings.midi_in_port == settings.midi_out_port and settings.midi_virtual == "no":
         raise ConfigError("midi_in_port and midi_out_port name the same port; give them different names")
     virtual = settings.midi_virtual == "yes" or (settings.midi_virtual == "auto" and not platform.startswith("win"))
+    trigger, stop, cancel = parse_controls(settings, control)
     return MidiConfig(
         part_channels=parse_part_channels(settings.midi_part_channels),
         roles=roles,
-        trigger=parse_trigger(settings.midi_trigger, control),
+        trigger=trigger,
+        stop=stop,
+        cancel=cancel,
         control_channel=control,
         virtual=virtual,
         client_name=settings.midi_client_name,

@@ -147,6 +147,7 @@ class Player:
     # -- transport, from the MIDI input thread ---------------------------------------------------
 
     def on_transport(self, event: str, position: float) -> None:
+        """Start, continue, stop, position, or lost (the clock stopped without a Stop: a stop, told to the client)."""
         with self._lock:
             synced = [p for p in (self._current, self._next) if p is not None and p.synced]
             for playback in synced:
@@ -156,10 +157,15 @@ class Player:
             # a playback waiting for its first bar line starts at once when the song starts
             if event == "start" and self._next is not None and self._next.synced:
                 self._current, self._next = self._next, None
-        if synced and event in ("stop", "position", "start"):
-            self.scheduler.panic(f"transport {event}")
+        if synced and event in ("stop", "position", "start", "lost"):
+            self.scheduler.panic("MIDI clock lost" if event == "lost" else f"transport {event}")
         if synced:
             self.scheduler.wake()
+        if event == "lost":
+            for playback in synced:
+                if playback.warn is not None:
+                    playback.warn("the MIDI clock stopped without a Stop message (the DAW closed or a cable came "
+                                  "out?): playback stopped; it goes on with the DAW's next Start or Continue")
 
     # -- the feeder, called by the scheduler thread --------------------------------------------
 

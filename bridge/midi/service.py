@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.05
 
 INPUT_QUEUE = 10_000
+CLOCK_CHECK_SECONDS = 0.05  # how often a silent input checks whether the MIDI clock has gone
 STOP_WAIT_SECONDS = 3.0
 TRANSPORT = {"clock", "start", "continue", "stop", "songpos"}
 
@@ -54,6 +55,8 @@ class MidiService:
         # wired by the app: the trigger was played; the ports were lost ("lost", why) or are back ("open", "")
         self.on_trigger: Callable[[], None] = lambda: log.info("MIDI trigger: nothing is wired to it")
         self.on_ports: Callable[[str, str], None] = lambda state, reason: None
+        # wired by the app: the stop or cancel control was played ("stop", "cancel")
+        self.on_control: Callable[[str], None] = lambda action: log.info("MIDI %s: nothing is wired to it", action)
         self.state = "off"
         self.reason = "not started"
         self._keys_lock = threading.Lock()
@@ -160,8 +163,7 @@ class MidiService:
         return {
             "midi": ports.state if ports else self.state,
             "midi_problem": (ports.problem if ports else self.reason) or "",
-            "clock": "running" if self.clock.running else ("present" if self.clock.present(time.perf_counter())
-                                                           else "none"),
+            "clock": self.clock.state(time.perf_counter()),
             "clock_bpm": self.clock.bpm,
             "position_beats": round(self.clock.position_beats(), 3),
             "armed": self.recorder.armed or "",
@@ -314,16 +316,28 @@ class MidiService:
 
     def _read_loop(self) -> None:
         while True:
-            item = self._inbox.get()
+            try:
+                item = self._inbox.get(timeout=CLOCK_CHECK_SECONDS)
+            except queue.Empty:
+                self._check_clock()
+                continue
             if item is None:
                 return
             try:
                 for message in self.decoder.feed(item[0]):
                     self.handle(message, item[1])
+                if self._inbox.empty():  # a backlog holds pulses not yet counted: only check when none waits
+                    self._check_clock()
             except Exception:  # bad input must never kill the input thread
                 log.exception("MIDI input %r could not be handled; dropped", item[0][:16])
             finally:
                 self._inbox.task_done()
+
+    def _check_clock(self) -> None:
+        try:
+            self.clock.check(time.perf_counter())
+        except Exception:  # a failing listener must not kill the input thread
+            log.exception("stopping playback after the MIDI clock was lost failed")
 
     def wait_input(self, timeout: float = 5.0) -> bool:
         """Wait until every message received so far has been handled (tests, benches)."""
@@ -345,6 +359,10 @@ class MidiService:
             if self.config.trigger.matches(message):
                 log.info("MIDI trigger received")
                 self.on_trigger()
+            elif self.config.stop.matches(message) or self.config.cancel.matches(message):
+                action = "stop" if self.config.stop.matches(message) else "cancel"
+                log.info("MIDI %s control received", action)
+                self.on_control(action)
             return
         if kind == "control_change":
             return

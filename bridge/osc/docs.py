@@ -45,7 +45,10 @@ FOOTER = """
 
 `/continuo/generate <job> key value key value ...`, or `/continuo/generate <job> '<JSON object>'`
 with the same keys. On the command line each key is a flag (`--top-p` for `top_p`), and the clip
-keys take MIDI files instead of clip names.
+keys take MIDI files instead of clip names: their tempo, meter and key signature are used unless
+given, their drums (channel 10) left out, and `--melody-track` (a name, a number from 1 or `ch1`-`ch16`)
+picks the melody's track (without it: the highest track that plays mostly one note at a time).
+Errors name the key as sent (`chords`); the command line names the flag (`--chords`).
 
 | key | meaning |
 |---|---|

@@ -22,10 +22,15 @@ class JobHandler(Handler):
             "/continuo/warning <job> <text> (e.g. a GPU fallback, or play asked for and MIDI cannot play it), "
             "/continuo/preview <job> <png path>... (with preview true), "
             "/continuo/notes <job> <variation> <part> <chunk> <chunks> [notes...]..., "
-            "/continuo/done <job> <midi path> [one path per variation]; with render true, first "
+            "/continuo/chords <job> <variation> <chords text> (harmonize: the chords chosen, bars separated by |, "
+            "the grammar of the chords key; sent back as chords it gives the same harmony), "
+            "/continuo/done <job> <midi path> [one path per variation] (a name a result already has gets a "
+            "number: song-2.mid, its preview and stems alike, unless overwrite true); with render true, first "
             "/continuo/rendered <job> <mix path> <stem paths...> per variation",
-            "bad_request, unknown_clip, duplicate_job, queue_full, shutdown (before accepted); "
-            "cancelled, timeout, worker_crashed, model_error, write_failed (after accepted); with render "
+            "bad_request (a key or value, or what the model cannot serve: a part or style it does not know, a bad "
+            "key, no chords or clip for the task; the message names the key), unknown_clip, duplicate_job, "
+            "queue_full, shutdown (before accepted); bad_request only the clip's notes show (infill bars past its "
+            "end), cancelled, timeout, worker_crashed, model_error, write_failed (after accepted); with render "
             "true also bad_preset, soundfont, plugin_load, render_failed",
             job_arg=True,
         ),

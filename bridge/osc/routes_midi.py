@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 
 from bridge.errors import ContinuoError, InvalidRequest
 from bridge.jobs.pipeline import Pipeline
@@ -75,6 +76,25 @@ class MidiHandler(Handler):
     def on_ports(self, state: str, reason: str) -> None:
         self.listener.send("/continuo/midi/port", state, reason)
 
+    def on_control(self, action: str) -> None:
+        """The stop or cancel control came in on the control channel: as /continuo/stop, or /continuo/cancel
+        of the running job; replies go to the last MIDI client."""
+        peer = self.listener
+        try:
+            if action == "stop":
+                job = self.midi.player.status()[0]
+                self.midi.stop_playback("MIDI stop control")
+                peer.send("/continuo/stopped", job)
+                return
+            running = self.pipeline.engine.queue_status()[1]
+            if not running:
+                log.info("MIDI cancel control: no job is running")
+                return
+            self.pipeline.cancel(peer, running)
+        except ContinuoError as err:
+            log.warning("MIDI %s control: %s", action, err)
+            send_error(peer, "-", err)
+
     # -- addresses ---------------------------------------------------------------------------------
 
     def arm(self, peer: Peer, args: list) -> None:
@@ -120,14 +140,7 @@ class MidiHandler(Handler):
     def play(self, peer: Peer, args: list) -> None:
         job = name_arg(args, 0, "job name", PLAY_USAGE)
         self.listener = peer
-        variation = 1
-        if len(args) > 1:
-            if isinstance(args[1], bool) or not isinstance(args[1], (int, float)) or args[1] != int(args[1]):
-                raise InvalidRequest(f"variation must be a whole number from 1; usage: {PLAY_USAGE}")
-            variation = int(args[1])
-        mode = args[2] if len(args) > 2 else None
-        if mode not in (None, "once", "loop") or len(args) > 3:
-            raise InvalidRequest(f"expected {PLAY_USAGE}; got {args[2:]!r}")
+        variation, mode = play_args(args[1:])
         result = self.results.get(job, variation)
         when = self.midi.play(job, result, variation, None if mode is None else mode == "loop",
                               programs=self.results.programs(job),
@@ -145,3 +158,25 @@ class MidiHandler(Handler):
         job_id = job_id or f"midi-{next(self._numbers)}"
         self.pipeline.submit(peer, job_id, spec)
         return job_id
+
+
+def play_args(args: list) -> tuple[int, str | None]:
+    """The variation (default 1) and mode (once, loop, or None: the job's own) after the job name of
+    /continuo/play: nothing, a variation, a mode, or a variation then a mode."""
+    if len(args) > 2:
+        raise InvalidRequest(f"/continuo/play takes at most a variation and a mode after the job name, got "
+                             f"{len(args)} arguments; usage: {PLAY_USAGE}")
+    rest, mode = list(args), None
+    if rest and isinstance(rest[-1], str):
+        mode = rest.pop()
+        if mode not in ("once", "loop"):
+            raise InvalidRequest(f"play mode {mode!r} is not known: give once or loop; usage: {PLAY_USAGE}")
+    if len(rest) > 1:
+        raise InvalidRequest(f"got {args!r}: the variation (a number) comes before the mode; usage: {PLAY_USAGE}")
+    if rest:
+        value = rest[0]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or value != int(value) or value < 1:
+            raise InvalidRequest(f"variation {value!r} must be a whole number from 1; usage: {PLAY_USAGE}")
+        return int(value), mode
+    return 1, mode

@@ -26,7 +26,9 @@ RENDER_KEYS: dict[str, Key] = {k.name: k for k in (
     Key("loudness_lufs", "float", "normalise loudness to this LUFS target", -70, 0),
     Key("instrument", "choice", "play every part with: auto, sketch or soundfont",
         choices=("auto", "sketch", "soundfont")),
-    Key("output", "name", "file name prefix (default: the job name, or the MIDI file's name)"),
+    Key("output", "name", "file name prefix (default: the job name, or the MIDI file's name); when stems of "
+        "that name are there already, the new ones get a number: song-2-bass.wav"),
+    Key("overwrite", "flag", "true: write over stems of the same name instead (default false)"),
 )}
 RENDER_USAGE = "<job name> [key value ...]"
 RENDERED = "/continuo/rendered <job> <mix path> <stem paths...>"
@@ -86,7 +88,8 @@ class RenderHandler(Handler):
         preset = load_preset(str(name), allow_path=False) if name is not None else \
             load_preset(self.settings.render_preset)
         render = with_instrument(preset.render, values.get("instrument"))  # type: ignore[arg-type]
-        return render.replace(**{k: values.get(k) for k in ("format", "sample_rate", "bit_depth", "loudness_lufs")})
+        return render.replace(**{k: values.get(k) for k in ("format", "sample_rate", "bit_depth", "loudness_lufs",
+                                                            "overwrite")})
 
     def _midi_in_output(self, name: str) -> Path:
         output = self.settings.output_dir

@@ -156,7 +156,8 @@ ABSOLUTE_GATE, RELATIVE_GATE = -70.0, -10.0
 
 
 def k_weighting(sample_rate: int) -> np.ndarray:
-    """The two K-weighting biquads at ``sample_rate`` as second-order sections (scipy's sos layout)."""
+    """The two K-weighting biquads at ``sample_rate`` as second-order sections (scipy's sos layout): the
+    standard's own coefficients, against which the meter is tested."""
     k = math.tan(math.pi * _SHELF_HZ / sample_rate)
     vh = 10.0 ** (_SHELF_GAIN_DB / 20.0)
     vb = vh ** _SHELF_VB_EXPONENT
@@ -169,36 +170,47 @@ def k_weighting(sample_rate: int) -> np.ndarray:
     return np.array([shelf, highpass])
 
 
+def k_filters(sample_rate: int):
+    """K-weighting as pedalboard's filters (compiled, no SciPy to import) and the energy factor they leave out.
+
+    The standard's shelf is JUCE's high shelf with the same poles and zeros: its cutoff is the poles'
+    frequency divided by the fourth root of the shelf's gain. Its high-pass (Q 0.5003, in effect 0.5) is
+    two first-order high-passes, which JUCE normalises by 1/(1+k)^2 where the standard keeps [1, -2, 1]:
+    the returned factor gives that back to the energy. Within 0.01 dB of the standard from 20 Hz up (tested).
+    """
+    import pedalboard
+
+    k = math.tan(math.pi * _SHELF_HZ / sample_rate)
+    shelf_hz = sample_rate / math.pi * math.atan(k / 10.0 ** (_SHELF_GAIN_DB / 80.0))
+    board = pedalboard.Pedalboard([
+        pedalboard.HighShelfFilter(cutoff_frequency_hz=shelf_hz, gain_db=_SHELF_GAIN_DB, q=_SHELF_Q),
+        pedalboard.HighpassFilter(cutoff_frequency_hz=_HIGHPASS_HZ),
+        pedalboard.HighpassFilter(cutoff_frequency_hz=_HIGHPASS_HZ)])
+    return board, (1.0 + math.tan(math.pi * _HIGHPASS_HZ / sample_rate)) ** 4
+
+
 def measure_lufs(audio: np.ndarray, sample_rate: int) -> float:
     """Integrated loudness (ITU-R BS.1770-4) of (channels, frames) audio in LUFS; -inf for silence.
 
     Mono and stereo (every channel weighted 1). Vectorised: about 20x faster than pyloudnorm, which
-    the tests use as the reference (agreement within 0.05 LU).
+    the tests use as a reference (agreement within 0.05 LU).
     """
-    from scipy.signal import sosfilt
-
     hop = int(round(BLOCK_SECONDS * BLOCK_STEP * sample_rate))  # blocks are 4 hops, one hop apart
     hops_per_block = int(round(1 / BLOCK_STEP))
     block = hop * hops_per_block
     if audio.shape[1] < block:  # one gating block at least
         audio = np.pad(audio, ((0, 0), (0, block - audio.shape[1])))
-    sos = k_weighting(sample_rate).astype(np.float32)  # float32 keeps the result within 0.001 LU of float64
+    board, factor = k_filters(sample_rate)
     channels, count = audio.shape[0], audio.shape[1] // hop
-    state = np.zeros((sos.shape[0], channels, 2), dtype=np.float32)
     hops = np.empty(count)  # energy per hop, channels summed
     step = LOUDNESS_SLICE_HOPS
-    signal = np.empty((channels, step * hop), dtype=np.float32)
-    for first in range(0, count, step):  # in slices: no copy of the whole signal (the filters carry their state)
+    for first in range(0, count, step):  # in slices: no copy of the whole signal (the filters keep their state)
         n = min(step, count - first)
-        piece = signal[:, :n * hop]
-        np.copyto(piece, audio[:, first * hop:(first + n) * hop])  # a copy: the dither must not touch the audio
-        # A tone at the Nyquist frequency far below hearing (-240 dBFS) keeps the filters' state out of
-        # denormal numbers after a silence (they are 10-100x slower to compute); its energy is negligible.
-        piece[:, ::2] += np.float32(1e-12)
-        piece[:, 1::2] -= np.float32(1e-12)
-        weighted, state = sosfilt(sos, piece, axis=1, zi=state)
+        piece = np.ascontiguousarray(audio[:, first * hop:(first + n) * hop], dtype=np.float32)
+        weighted = board(piece, sample_rate, reset=first == 0)
         frames = weighted.reshape(channels, n, hop)
         hops[first:first + n] = np.square(frames).sum(axis=2, dtype=np.float64).sum(axis=0)
+    hops *= factor
     window = np.concatenate([[0.0], np.cumsum(hops)])
     power = (window[hops_per_block:] - window[:-hops_per_block]) / block
     with np.errstate(divide="ignore"):
@@ -211,9 +223,19 @@ def measure_lufs(audio: np.ndarray, sample_rate: int) -> float:
         return float(-0.691 + 10.0 * math.log10(gated.mean()))
 
 
-def gain_to(audio: np.ndarray, sample_rate: int, target_lufs: float) -> float:
-    """The linear gain that brings ``audio`` to ``target_lufs`` (1.0 for silence)."""
-    loudness = measure_lufs(audio, sample_rate)
+def estimate_lufs(audio: np.ndarray, sample_rate: int) -> float:
+    """``measure_lufs`` at half the cost, within a few hundredths of a LU for music (tested): at 44.1 kHz and up
+    every other sample is measured. What folds down from above a quarter of the rate lands where
+    K-weighting gives it the same +4 dB, and the mean energy of half the samples is the energy."""
+    if sample_rate < 44100:
+        return measure_lufs(audio, sample_rate)
+    return measure_lufs(audio[:, ::2], sample_rate // 2)
+
+
+def gain_to(audio: np.ndarray, sample_rate: int, target_lufs: float, estimate: bool = False) -> float:
+    """The linear gain that brings ``audio`` to ``target_lufs`` (1.0 for silence); ``estimate``: measured with
+    ``estimate_lufs`` (where a first step is corrected later, or a balance between parts)."""
+    loudness = (estimate_lufs if estimate else measure_lufs)(audio, sample_rate)
     if not np.isfinite(loudness) or loudness < SILENCE_LUFS:
         return 1.0
     return float(10.0 ** ((target_lufs - loudness) / 20.0))
@@ -222,3 +244,56 @@ def gain_to(audio: np.ndarray, sample_rate: int, target_lufs: float) -> float:
 def peak_dbfs(audio: np.ndarray) -> float:
     peak = max(float(audio.max()), -float(audio.min())) if audio.size else 0.0
     return 20.0 * np.log10(peak) if peak > 0 else float("-inf")
+
+
+# True peak (BS.1770-4 Annex 2): the samples and three points between each pair (4x oversampling),
+# interpolated by a 48-tap Kaiser-windowed sinc, 12 taps a point.
+_TAPS = np.arange(-5, 7)  # the samples around the gap between sample i and i+1 (offsets from i)
+
+
+def _interpolators() -> np.ndarray:
+    """(3, 12) taps for the points 1/4, 2/4 and 3/4 of the way to the next sample; each sums to 1."""
+    t = _TAPS[None, :] - np.array([[0.25], [0.5], [0.75]])
+    taps = np.sinc(t) * np.i0(8.0 * np.sqrt(np.clip(1 - (t / 6.5) ** 2, 0, None))) / np.i0(8.0)
+    return taps / taps.sum(axis=1, keepdims=True)
+
+
+_INTERPOLATORS = _interpolators()
+_OVERSHOOT = float(np.abs(_INTERPOLATORS).sum(axis=1).max())  # no point exceeds its 12 samples' peak by more
+OVERSHOOT_DB = 20.0 * math.log10(_OVERSHOOT)  # so the true peak is at most this far over the sample peak
+
+
+def true_peak_dbfs(audio: np.ndarray, floor_dbfs: float = float("-inf")) -> float:
+    """The 4x oversampled peak of (channels, frames) audio in dBFS (dBTP); -inf for silence. When only
+    whether it passes ``floor_dbfs`` matters, a true peak under it may be given as the sample peak.
+
+    Only gaps near samples loud enough to matter are interpolated: a point can pass the loudest sample
+    (or the floor) only where a sample within its 12 reaches that level over the filter's overshoot bound.
+    """
+    if not audio.size:
+        return float("-inf")
+    level = np.abs(audio).max(axis=0)
+    peak = float(level.max())
+    if peak <= 0.0:
+        return float("-inf")
+    near = level * _OVERSHOOT > max(peak, 10.0 ** (floor_dbfs / 20.0))
+    frames = near.shape[0]
+    gaps = np.zeros(frames, dtype=bool)  # gap i (between samples i and i+1) uses samples i-5 .. i+6
+    for offset in _TAPS:
+        if offset >= 0:
+            gaps[:frames - offset] |= near[offset:]
+        else:
+            gaps[-offset:] |= near[:offset]
+    where = np.flatnonzero(gaps)
+    if not where.size:
+        return 20.0 * math.log10(peak)
+    index = where[:, None] + _TAPS[None, :]  # (gaps, 12): the samples each gap's points are made of
+    outside = (index < 0) | (index >= frames)  # past either end the signal is silence
+    np.clip(index, 0, frames - 1, out=index)
+    taps = _INTERPOLATORS.astype(np.float32)
+    for row in audio:  # one channel at a time: gathering from a 1-D array is ten times faster
+        window = row[index]
+        window[outside] = 0.0
+        points = np.einsum("gk,pk->gp", window, taps)  # (gaps, 3), without BLAS and its spinning threads
+        peak = max(peak, float(np.abs(points).max()))
+    return 20.0 * math.log10(peak)

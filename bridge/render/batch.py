@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bridge.errors import InvalidRequest
+from bridge.paths import check_folder
 from bridge.presets import load_preset
 from bridge.render.specs import FORMATS, INSTRUMENTS, RenderPreset, with_instrument
 from bridge.settings import Settings
@@ -34,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="play every part with this instrument, whatever the preset says")
     parser.add_argument("--jobs", type=int, metavar="N",
                         help="parallel processes (default: the render_jobs setting; 0: one per core)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write over stems of the same name in the folder (default: the new ones get a "
+                        "number: song-2-bass.wav)")
 
 
 def midi_inputs(source: Path) -> list[Path]:
@@ -52,21 +57,24 @@ def preset_from_args(args: argparse.Namespace, settings: Settings) -> RenderPres
     preset = load_preset(args.preset or settings.render_preset).render
     preset = with_instrument(preset, args.instrument)
     return preset.replace(format=args.format, sample_rate=args.sample_rate, bit_depth=args.bit_depth,
-                          loudness_lufs=args.loudness)
+                          loudness_lufs=args.loudness, overwrite=args.overwrite)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> list[RenderedSong]:
-    """Render what ``args`` names; a tqdm bar on stderr counts parts (hidden when not a terminal)."""
-    from tqdm import tqdm
-
+    """Render what ``args`` names; a tqdm bar on stderr counts parts when it is a terminal."""
     from bridge.render.stems import render_files
 
     files = midi_inputs(args.source)
+    check_folder(args.out, "--out")
     preset = preset_from_args(args, settings)
     jobs = settings.render_jobs if args.jobs is None else args.jobs
     if jobs < 0:
         raise InvalidRequest(f"--jobs {jobs}: give 0 (one per core) or more")
-    with tqdm(total=0, unit="part", desc="rendering", disable=None, leave=False) as bar:
+    if not sys.stderr.isatty():  # no bar to draw: tqdm is not even imported
+        return render_files(files, preset, args.out, settings.soundfont, jobs)
+    from tqdm import tqdm
+
+    with tqdm(total=0, unit="part", desc="rendering", leave=False) as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.n = done

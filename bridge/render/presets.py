@@ -59,7 +59,10 @@ def parse_render(section: Mapping[str, Any], origin: str) -> RenderPreset:
     """Validate a ``[render]`` table; ``origin`` names the file in every message."""
     where = f"[render] in {origin}"
     _known(section, ("format", "sample_rate", "bit_depth", "tail_seconds", "loudness_lufs", "loudness_mode",
-                     "soundfont", "default", "parts", "master"), where)
+                     "true_peak_dbtp", "balance", "soundfont", "default", "parts", "master"), where)
+    balance = section.get("balance", False)
+    if not isinstance(balance, bool):
+        _bad(where, "balance", balance, "true or false")
     parts_table = _table(section.get("parts", {}), "[render.parts]", origin)
     master = _table(section.get("master", {}), "[render.master]", origin)
     default = _table(section.get("default", {}), "[render.default]", origin)
@@ -71,6 +74,8 @@ def parse_render(section: Mapping[str, Any], origin: str) -> RenderPreset:
         tail_seconds=_number(section, "tail_seconds", 2.0, 0.0, 60.0, where),
         loudness_lufs=_number(section, "loudness_lufs", None, -70.0, 0.0, where),
         loudness_mode=_choice(section, "loudness_mode", LOUDNESS_MODES, "mix", where),
+        true_peak_dbtp=_number(section, "true_peak_dbtp", -1.0, -20.0, 0.0, where),
+        balance=balance,
         soundfont=_text(section, "soundfont", where),
         default=_part(default, f"[render.default] in {origin}"),
         # a part inherits every key it does not set from [render.default]

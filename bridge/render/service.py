@@ -47,6 +47,10 @@ class RenderJob:
     cleanup: Callable[[], None] = lambda: None
     _once: Once = field(default_factory=Once, repr=False)
 
+    @property
+    def ended(self) -> bool:
+        return self._once.ended
+
     def finish(self, songs: list[RenderedSong] | None = None, error: ContinuoError | None = None) -> None:
         """The one ending: ``on_error`` with ``error``, else ``on_done``; then ``cleanup``."""
         if not self._once.claim():

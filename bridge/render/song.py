@@ -59,7 +59,9 @@ def read_song(path: Path | str) -> Song:
     try:
         score = symusic.Score(str(path), ttype="second")
     except Exception as err:  # symusic raises plain RuntimeError/ValueError for any parse failure
-        raise InvalidRequest(f"{path} is not a readable standard MIDI file ({err})") from err
+        from bridge.midi.tracks import file_problem
+
+        raise InvalidRequest(f"{path} {file_problem(err)}") from err
     parts: list[Part] = []
     used: set[str] = set()
     for index, track in enumerate(score.tracks):

@@ -52,6 +52,8 @@ class RenderPreset:
     tail_seconds: float = 2.0
     loudness_lufs: float | None = None
     loudness_mode: str = "mix"
+    true_peak_dbtp: float = -1.0  # loudness normalisation never takes a file above this 4x oversampled peak
+    balance: bool = False  # every part to the same loudness first; its gain_db then sets the balance in LU
     soundfont: str = ""
     default: PartSpec = PartSpec()
     parts: Mapping[str, PartSpec] = field(default_factory=dict)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import logging
 import math
-import multiprocessing
 import os
 import queue
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import BrokenExecutor, Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +17,9 @@ import numpy as np
 
 from bridge.errors import RenderError
 from bridge.paths import commit_set, output_path, stage
-from bridge.render.audio import encode_audio, fit_frames, gain_to, peak_dbfs
+from bridge.render.audio import encode_audio, fit_frames, gain_to
+from bridge.render.levels import balance, held_gain, place, warn_if_clipping
+from bridge.render.stemwriter import StemWriter
 from bridge.render.specs import PartSpec, RenderPreset
 from bridge.render.song import Part, Song, read_song, safe_part_name
 
@@ -98,27 +97,12 @@ def render_part(part: Part, spec: PartSpec, preset: RenderPreset, soundfont: str
 
         instrument = load_plugin(spec.plugin, spec.plugin_name, spec.params, where, PLUGIN_LOAD_SECONDS)
         dry = render_plugin_part(part, instrument, frames, sr, where)
-    stereo = _place(dry, spec.pan, spec.gain_db)
+    stereo = place(dry, spec.pan, 0.0 if preset.balance else spec.gain_db)
     chain = build_chain(spec.effects, where, PLUGIN_LOAD_SECONDS)
     wet = fit_frames(apply_chain(chain, fit_frames(stereo, frames), sr), frames)
+    if preset.balance:  # after the effects: a reverb's dry level alone can add 5 dB
+        balance(wet, sr, spec.gain_db)
     return wet, f"{kind}:{Path(detail).name if kind != 'sketch' else detail}"
-
-
-def _place(audio: np.ndarray, pan: float, gain_db: float) -> np.ndarray:
-    """Mono → stereo with an equal-power pan (unity in the centre); stereo → balance. Then gain."""
-    gain = 10.0 ** (gain_db / 20.0)
-    if audio.shape[0] == 1:
-        angle = (pan + 1.0) * math.pi / 4.0
-        left, right = math.cos(angle) * math.sqrt(2), math.sin(angle) * math.sqrt(2)
-        audio = np.repeat(audio.astype(np.float32, copy=False), 2, axis=0)
-    else:
-        left, right = min(1.0, 1.0 - pan), min(1.0, 1.0 + pan)
-        audio = audio.astype(np.float32, copy=False)
-    if gain * left != 1.0:
-        audio[0] *= np.float32(gain * left)
-    if gain * right != 1.0:
-        audio[1] *= np.float32(gain * right)
-    return audio
 
 
 def _render_song_part(song: Song, index: int, preset: RenderPreset, soundfont: str,
@@ -156,9 +140,9 @@ class Mixdown:
         if self.waits:
             self.waiting[name] = audio
             return False
-        target = self.preset.loudness_lufs  # None, or each stem to its own loudness
-        self.stems[name] = self._write(name, audio, 1.0 if target is None else
-                                       gain_to(audio, self.preset.sample_rate, target))
+        target = self.preset.loudness_lufs  # None, or each stem to its own loudness, under the ceiling
+        self.stems[name] = self._write(name, audio, 1.0 if target is None else held_gain(
+            audio, gain_to(audio, self.preset.sample_rate, target), self.preset.true_peak_dbtp))
         if self.mix is None:
             self.mix = audio  # the mix is summed in place here: this stem's memory becomes the mix's
             return False
@@ -182,18 +166,24 @@ class Mixdown:
         # with the mix's loudness setting every gain, the gain goes before the master chain, so its
         # limiter still catches the peaks; the chain is not linear, so the result is measured again
         # and trimmed (a fraction of a dB). The sum is not needed again: all of it works in place.
-        gain = gain_to(summed, sr, target) if self.waits else 1.0
+        # With a master chain, the first measure is an estimate (the trim after the chain is exact).
+        chained = bool(preset.master)
+        gain = gain_to(summed, sr, target, estimate=chained) if self.waits else 1.0
         if gain != 1.0:
             summed *= np.float32(gain)
+        stems = StemWriter(self.waiting, self._write, self._unstage, gain)  # written while the master chain runs
         master = build_chain(preset.master, f"[render.master] of {preset.source}", PLUGIN_LOAD_SECONDS)
         mix = fit_frames(apply_chain(master, summed, sr), summed.shape[1])
-        if target is not None:
-            mix *= np.float32(gain_to(mix, sr, target))
-        for name, audio in self.waiting.items():
-            self.stems[name] = self._write(name, audio, gain)
-        if preset.bit_depth != 32 and peak_dbfs(mix) > 0.0:
-            log.warning("%s: the mix peaks at %+.1f dBFS and clips; lower loudness_lufs or add a Limiter to "
-                        "[render.master] effects in %s", self.source, peak_dbfs(mix), preset.source)
+        if target is not None:  # normalising never takes the mix over the ceiling: the loudness gives way
+            trim = gain_to(mix, sr, target) if chained or not self.waits else 1.0
+            held = held_gain(mix, trim, preset.true_peak_dbtp)
+            if held < trim:
+                log.info("%s: the mix is held at %.1f dBTP, %.1f LU under %.1f LUFS; a Limiter in [render.master] "
+                         "keeps the loudness", self.source, preset.true_peak_dbtp, 20 * math.log10(trim / held), target)
+                gain *= held / trim  # the stems keep their share of the mix
+            if held != 1.0:
+                mix *= np.float32(held)
+        self.stems.update(stems.finish(gain))
         mix_path = self._write(MIX, mix, 1.0)
         name = commit_set(mix_path.parent, self.base, [(tmp, path.name[len(self.base):]) for tmp, path in self.staged],
                           preset.overwrite, audio_only=True)  # stems already there: this set gets a number
@@ -207,8 +197,16 @@ class Mixdown:
             tmp.unlink(missing_ok=True)
         self.staged.clear()
 
+    def _unstage(self, paths: Iterable[Path]) -> None:
+        """Forget staged files (to be written again)."""
+        gone = set(paths)
+        for tmp, _ in [entry for entry in self.staged if entry[1] in gone]:
+            tmp.unlink(missing_ok=True)
+        self.staged[:] = [entry for entry in self.staged if entry[1] not in gone]
+
     def _write(self, name: str, audio: np.ndarray, gain: float) -> Path:
         preset = self.preset
+        warn_if_clipping(audio, gain, name, self.source, preset)
         path = output_path(self.out_dir, f"{self.base}-{name}", SUFFIXES[preset.format])
         # not synced to disk: a stem is re-rendered in seconds, and the rename alone already means a
         # crash never leaves a half-written file under the final name
@@ -261,14 +259,15 @@ def render_files(
     total = sum(len(s.parts) for s in songs)
     jobs = max(1, min(jobs, total))
     out_dir.mkdir(parents=True, exist_ok=True)
-    if preset.loudness_lufs is not None:  # scipy's import takes a while: overlap it with rendering
-        threading.Thread(target=_import_quietly, args=("scipy.signal",), daemon=True).start()
     started = time.perf_counter()
     if jobs == 1:
         results = _render_serial(paths, songs, preset, out_dir, soundfont, progress, prefixes)
     elif len(songs) < jobs and not _uses_plugins(songs, preset):
         results = _render_threaded(paths, songs, preset, out_dir, soundfont, progress, prefixes, jobs)
     else:
+        import multiprocessing  # only here: a render on threads need not load it
+        from concurrent.futures import ProcessPoolExecutor
+
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             results = _render_pooled(pool, paths, songs, preset, out_dir, soundfont, progress, prefixes, jobs,
@@ -276,13 +275,6 @@ def render_files(
     log.info("rendered %d file(s), %d part(s) in %.2f s with %d process(es)", len(songs), total,
              time.perf_counter() - started, jobs)
     return results
-
-
-def _import_quietly(module: str) -> None:
-    try:
-        __import__(module)
-    except ImportError:
-        log.debug("%s is not installed; measuring loudness will fail with the import error", module)
 
 
 def _render_song(path: Path, song: Song, preset: RenderPreset, out_dir: Path, soundfont: str, prefix: str,
@@ -426,7 +418,7 @@ def _render_pooled(pool: Executor, paths, songs, preset, out_dir, soundfont, pro
             stems = ((part.name, buffers[number][index], future.result())
                      for index, (part, future) in enumerate(zip(song.parts, song_futures)))
             results.append(mix_and_write(song, Path(path), stems, preset, out_dir, prefix, mixed))
-    except BrokenProcessPool as err:
+    except BrokenExecutor as err:  # a process of the pool died
         raise RenderError(
             f"an instrument or effect crashed a render process while rendering {path}; find the plugin "
             "with a plain chain, or use instrument = \"sketch\" / \"soundfont\" for its part"

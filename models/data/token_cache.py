@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CACHE = Path.home() / ".cache" / "continuo"
 CHORD = TRACKS.index("chord")
-READERS_VERSION = 3  # of what the readers make of a source (3: pads voiced from PAD_RANGE's low end, F3)
+READERS_VERSION = 4  # of what the readers make of a source (3: pads voiced from PAD_RANGE's low end, F3;
+# 4: POP909 bars a beat off the music left out, pop909.aligned_bars)
 
 
 def encode_piece(piece: Piece) -> list[tuple[int, list[tuple[int, list[int]]]]]:

@@ -44,7 +44,8 @@ class WithDrums:
             if request.style in DRUM_STYLES and request.style not in self.pitched_styles:
                 request = request.replace(style=PITCHED_FOR_DRUMS[request.style])
             return self.pitched.generate(request, progress)
-        drum_style(request.style)  # an unknown drum style is refused before any work
+        drum_style(request.style)  # an unknown drum style is refused before any work, or the drum model loads
+        self.drums.check(request)
         others = tuple(p for p in request.parts if p != "drums")
         if not others and request.task != "continue":
             return self.drums.generate(request.replace(parts=("drums",)), progress)

@@ -16,7 +16,7 @@ from models.drums.vocab import BAR, FLAG_BEAT, FLAG_FILL, DrumHit, Grammar, deco
 from models.music.chords import parse_progression
 from models.music.meter import bars_spanned, beats_per_bar
 from models.sampling import Sampling, sample_token
-from models.transformer.numpy_decoder import NumpyDecoder
+from models.transformer.numpy_decoder import NumpyDecoder, one_thread
 from models.types import METERS, TASKS, Note, ProgressFn, Request, Result
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class DrumGenerator:
 
     def generate(self, request: Request, progress: ProgressFn | None = None) -> list[Result]:
         """A drums-only result per variation (``parts`` must be ``("drums",)``)."""
-        self._check(request)
+        self.check(request)
         if request.parts != ("drums",):
             raise ValueError("the drum model writes only the drums part: ask the default model for drums with other parts")
         beats = beats_per_bar(request.meter)
@@ -75,7 +75,7 @@ class DrumGenerator:
         elif request.task in ("infill", "variations"):
             source = _need(request.source, request.task, "a drum clip to rewrite (source)")
             bars = request.bars or bars_spanned(source, beats)
-            given = self._given(request, source, bars)
+            given = self._given(request, source, bars, seed)
         else:
             raise ValueError(f"the drums part cannot be written by the {request.task} task: use accompany, harmonize, "
                              "continue, infill or variations")
@@ -83,7 +83,7 @@ class DrumGenerator:
         for index in range(request.variations):
             rows = given[index] if given is not None else None
             notes = self.write(request, bars, seed + index, first_bar=first_bar, given=rows,
-                               progress=_scaled(progress, index, request.variations))
+                               progress=_scaled(progress, index, request.variations, bars))
             results.append(Result(parts={"drums": notes}, chords=(), bars=bars, meter=tuple(request.meter),
                                   tempo=request.tempo,
                                   info={"model": self.name, "task": request.task, "style": request.style,
@@ -93,7 +93,8 @@ class DrumGenerator:
             progress(1.0)
         return results
 
-    def _check(self, request: Request) -> None:
+    def check(self, request: Request) -> None:
+        """Raise ValueError, in a musician's words, for drum settings this model cannot serve."""
         if request.task not in TASKS:
             raise ValueError(f"unknown task '{request.task}': choose one of {', '.join(TASKS)}")
         style = drum_style(request.style)
@@ -117,8 +118,14 @@ class DrumGenerator:
         if not (math.isfinite(request.temperature) and request.temperature > 0):
             raise ValueError(f"temperature must be above 0 (1.0 is neutral), not {request.temperature}")
 
-    def _given(self, request: Request, source: Sequence[Note], bars: int) -> list[list[list[int] | None]]:
+    def _given(self, request: Request, source: Sequence[Note], bars: int, seed: int) -> list[list[list[int] | None]]:
         """Per variation, the source's bar tokens to keep (None: write the bar anew)."""
+        if request.task == "infill":
+            if not request.infill_bars:
+                raise ValueError("the infill task needs the bars to rewrite (infill_bars, 1-based, e.g. 3,4)")
+            outside = [b for b in request.infill_bars if not 1 <= b <= bars]
+            if outside:
+                raise ValueError(f"infill_bars {outside[0]} is outside the drum clip's {bars} bars")
         _, written, scale = _meters(request.meter)
         count = bars * scale
         kept = encode_bars((DrumHit(n.start_beats, n.pitch, n.velocity) for n in source), written, count)
@@ -126,10 +133,8 @@ class DrumGenerator:
         for index in range(request.variations):
             if request.task == "infill":
                 rewrite = {b * scale - 1 - k for b in request.infill_bars for k in range(scale)}
-                if not request.infill_bars:
-                    raise ValueError("the infill task needs the bars to rewrite (infill_bars, 1-based)")
             else:  # variations: each bar kept or written anew by a coin flip
-                rng = np.random.default_rng((request.seed or 0) + 7919 * index)
+                rng = np.random.default_rng(seed + 7919 * index)
                 rewrite = {b for b in range(count) if rng.random() < 0.5} or {count - 1}
             out.append([None if b in rewrite else kept[b] for b in range(count)])
         return out
@@ -151,8 +156,9 @@ class DrumGenerator:
         flags = [_fill_bar(request.fills, first_bar, (b + 1) / scale) for b in range(count)]
         rng = np.random.default_rng(seed)
         sampling = Sampling(request.temperature, request.top_k, request.top_p)
-        rows = self._sample(header(style, request.tempo, meter), written, flags, given or [None] * count, rng,
-                            sampling, progress)
+        with one_thread():  # a decoding step is tiny products: threads would only wait for each other
+            rows = self._sample(header(style, request.tempo, meter), written, flags, given or [None] * count, rng,
+                                sampling, None if progress is None else lambda done: progress(done // scale))
         humanize = request.humanize
         total = bars * beats_per_bar(request.meter)
         hits = [h for index, row in enumerate(rows) for h in decode_bar(row, written, index, quantise=humanize == 0)]
@@ -212,10 +218,11 @@ def _need(notes: tuple[Note, ...], task: str, what: str) -> tuple[Note, ...]:
     return notes
 
 
-def _scaled(progress: ProgressFn | None, index: int, count: int) -> Callable[[int], None] | None:
+def _scaled(progress: ProgressFn | None, index: int, count: int, bars: int) -> Callable[[int], None] | None:
+    """Bars written of variation ``index`` as a fraction of the whole request."""
     if progress is None:
         return None
-    return lambda bar: progress(min(0.99, (index + min(bar, 64) / 64) / count))
+    return lambda bar: progress(min(0.99, (index + bar / max(1, bars)) / count))
 
 
 def _limit_beats(humanize: float | None, tempo: float) -> float | None:

@@ -25,6 +25,6 @@ def drum_style(style: str) -> str:
         return style
     if style in DRUMS_FOR_STYLE:
         return DRUMS_FOR_STYLE[style]
-    raise ValueError(f"unknown drum style '{style}': drums play {', '.join(DRUM_STYLES)} "
-                     f"(and {', '.join(DRUMS_FOR_STYLE)}, which use the drum styles "
-                     f"{', '.join(sorted(set(DRUMS_FOR_STYLE.values())))}); choose one with --style or the OSC key style")
+    others = ", ".join(f"{name} ({drums})" for name, drums in DRUMS_FOR_STYLE.items() if name not in DRUM_STYLES)
+    raise ValueError(f"unknown drum style '{style}': drums play {', '.join(DRUM_STYLES)}, and for the styles "
+                     f"{others}; choose one with --style (OSC key style) or leave drums out of parts")

@@ -49,7 +49,7 @@ class DrumTrainConfig:
     meter_weight: float = 6.0  # how much more often a bar of a meter other than 4/4 is drawn
     device: str = "auto"
     amp: bool = True
-    threads: int = 2
+    threads: int = 1  # on a shared CPU, two threads waiting on each other ran 4x slower than one
     seed: int = 0
     limit: int = 0
 
@@ -66,13 +66,15 @@ class GrooveWindows:
     def __init__(self, performances: Sequence[Performance], seq_len: int, splice: float, meter_weight: float) -> None:
         self.seq_len, self.splice = seq_len, splice
         self.grooves: list[tuple[Performance, list[list[int]]]] = []
-        self.fills: dict[tuple, list[list[int]]] = defaultdict(list)
+        self.fills: dict[tuple | str, list[list[int]]] = defaultdict(list)  # by (session, style, bpm) and by style
+        self.fill_takes = 0
         for p in performances:
             bars = encode_bars(p.hits, p.meter, p.bars)
             if p.fill:
                 if p.meter == (4, 4) and bars[-1]:
                     self.fills[(p.session, p.style, p.bpm)].append(bars[-1])
                     self.fills[p.style].append(bars[-1])
+                    self.fill_takes += 1
             else:
                 self.grooves.append((p, bars))
         weights = np.array([len(b) * (1.0 if p.meter == (4, 4) else meter_weight) for p, b in self.grooves], float)
@@ -173,7 +175,7 @@ def train(cfg: DrumTrainConfig) -> Path:
     params = sum(p.numel() for p in model.parameters())
     info = {"train": asdict(cfg), "parameters": params, "styles": styles, "meters": meters}
     log.info("drum transformer %d×%d: %.2fM parameters, %d grooves and %d fill takes, device %s", model.config.n_layer,
-             model.config.n_embd, params / 1e6, len(train_set.grooves), len(train_set.fills), device)
+             model.config.n_embd, params / 1e6, len(train_set.grooves), train_set.fill_takes, device)
     rng = np.random.default_rng(cfg.seed * 1000 + step)
     bar = tqdm(total=cfg.steps, initial=step, unit="step", dynamic_ncols=True, mininterval=10)
     saved = time.monotonic()

@@ -14,6 +14,7 @@ from models.data.sources import read_source
 from models.data.token_cache import TokenCache
 from models.evaluate.generation import generation_metrics
 from models.evaluate.likelihood import markov_pitch_nll, model_nll
+from models.evaluate.music_eval import format_music, music_metrics
 from models.registry import load_generator
 
 
@@ -24,7 +25,7 @@ def read_eval_data(data: str, style: str = "pop", test_only: bool = True, files:
     """
     path = Path(data).expanduser()
     if path.is_dir() and any((p / f"{p.name}.mid").exists() for p in path.iterdir() if p.is_dir()):
-        pieces = list(read_pop909(path))
+        return list(read_pop909(path, test_only=test_only))
     elif path.is_dir():
         return list(read_midi_folder(path, style))
     else:
@@ -35,10 +36,11 @@ def read_eval_data(data: str, style: str = "pop", test_only: bool = True, files:
 def evaluate(model_name: str, pieces: Sequence[Piece], generate_count: int = 12, device: str = "cpu") -> dict[str, float]:
     """NLL and generation metrics of one registered model on ``pieces``."""
     generator = load_generator(model_name, device)
-    if hasattr(generator, "model"):
-        totals = model_nll(generator.model, TokenCache.from_pieces(pieces))
+    scored = getattr(generator, "primary", generator)  # "default" routes to the transformer: score that
+    if hasattr(scored, "model"):
+        totals = model_nll(scored.model, TokenCache.from_pieces(pieces))
     else:
-        totals = markov_pitch_nll(generator.table, pieces)
+        totals = markov_pitch_nll(scored.table, pieces)
     out = totals.summary()
     if generate_count:
         out.update(generation_metrics(generator, pieces, generate_count))
@@ -62,6 +64,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, default=0, help="evaluate at most this many pieces")
     parser.add_argument("--files", type=int, default=0, help="read at most this many files of a source spec")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--metrics", choices=("nll", "music", "all"), default="nll",
+                        help="nll: likelihood and chord metrics; music: what a musician hears, beside the held-out "
+                        "songs' own piano (docs/models.md, 'How the music is measured'); all: both")
+    parser.add_argument("--songs", type=int, default=20, help="held-out songs to accompany for --metrics music")
+    parser.add_argument("--bars", type=int, default=8, help="bars per excerpt for --metrics music")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the first song (song i uses seed + i)")
+    parser.add_argument("--melody", choices=("true", "false"), default="true",
+                        help="give the model each song's melody as well as its chords (--metrics music)")
 
 
 def run(args: argparse.Namespace) -> dict[str, float]:
@@ -70,8 +80,15 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         pieces = pieces[: args.limit]
     if not pieces:
         raise ValueError(f"no pieces to evaluate in {args.data}")
-    results = evaluate(args.model, pieces, args.generate, args.device)
+    results: dict[str, float] = {}
     lines = [f"model {args.model} on {len(pieces)} pieces from {args.data}"]
-    lines += [f"  {key:28s} {value:.4f}" for key, value in results.items()]
+    if args.metrics in ("nll", "all"):
+        results = evaluate(args.model, pieces, args.generate, args.device)
+        lines += [f"  {key:28s} {value:.4f}" for key, value in results.items()]
+    if args.metrics in ("music", "all"):
+        music = music_metrics(load_generator(args.model, args.device), pieces, args.songs, args.bars, args.seed,
+                              args.melody == "true")
+        lines.append(format_music(music))
+        results.update(music)
     sys.stdout.write("\n".join(lines) + "\n")
     return results

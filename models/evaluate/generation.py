@@ -51,7 +51,7 @@ def generation_metrics(generator: Generator, pieces: Sequence[Piece], count: int
         request = Request(task="accompany", chords=text, bars=bars, parts=("bass", "keys", "pad"), seed=seed + index,
                           style=piece.style if piece.style in ("pop", "folk", "classical") else "pop")
         began = time.perf_counter()
-        result = _generate(generator, request)
+        result = generate_first(generator, request)
         latencies.append(time.perf_counter() - began)
         spans = parse_progression(text, (4, 4), bars)
         for part, notes in result.parts.items():
@@ -69,7 +69,7 @@ def generation_metrics(generator: Generator, pieces: Sequence[Piece], count: int
         melody = _shifted(piece.tracks["soprano"], start, end)
         request = Request(task="harmonize", melody=tuple(melody), bars=bars, parts=("counter", "keys", "bass"),
                           style="chorale", seed=seed + index, meter=piece.bars[0][1])
-        result = _generate(generator, request)
+        result = generate_first(generator, request)
         f, s = parallels([melody] + [list(result.parts[p]) for p in ("counter", "keys", "bass")])
         found, steps = found + f, steps + s
         f, s = parallels([_shifted(piece.tracks[v], start, end) for v in ("soprano", "alto", "tenor", "bassvoice")
@@ -89,7 +89,7 @@ def generation_metrics(generator: Generator, pieces: Sequence[Piece], count: int
     return out
 
 
-def _generate(generator: Generator, request: Request) -> Result:
+def generate_first(generator: Generator, request: Request) -> Result:
     """First result; a style the model does not know falls back to pop (the Markov baseline's case)."""
     try:
         return generator.generate(request)[0]

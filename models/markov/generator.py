@@ -18,7 +18,7 @@ from models.music.notes import MONOPHONIC, clip_notes, tidy
 from models.music.recognise import recognise_chords
 from models.sampling import Sampling
 from models.types import ChordSpan, Note, ProgressFn, Request, Result
-from models.validation import check_request, require
+from models.validation import check_inputs, check_request, require
 
 log = logging.getLogger(__name__)
 
@@ -131,9 +131,7 @@ class MarkovGenerator:
     # ------------------------------------------------------------ tasks
 
     def _accompany(self, request: Request, rng: np.random.Generator, tracker: _Progress) -> Result:
-        if not request.chords.strip():
-            raise ValueError("the accompany task needs a chord progression (Request.chords), "
-                             "e.g. 'Am7 | D7 | G Em | C'")
+        check_inputs(request)
         spans = parse_progression(request.chords, request.meter, request.bars)
         bars = round((spans[-1].start_beats + spans[-1].duration_beats) / beats_per_bar(request.meter))
         parts = self._write_parts(request, request.parts, rng, spans, bars, tracker, request.melody)

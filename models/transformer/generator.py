@@ -18,7 +18,7 @@ from models.music.recognise import recognise_chords
 from models.sampling import Sampling
 from models.transformer.checkpoint import load_model, recorded_learning
 from models.transformer.decoding import Plan, run_plans
-from models.transformer.grammar import Section
+from models.transformer.grammar import ENTER_BY, Section
 from models.transformer.tokenizer import decode, encode_chords, encode_notes
 from models.transformer.tokens import (
     BAR,
@@ -32,7 +32,7 @@ from models.transformer.tokens import (
     meter_ticks,
 )
 from models.types import METERS, PARTS, STYLES, ChordSpan, Note, ProgressFn, Request, Result
-from models.validation import check_request, require
+from models.validation import check_inputs, check_request, require
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ class TransformerGenerator:
     def _plan(self, style: str, bars: Sequence[_Bar]) -> Plan:
         """BOS STYLE, then per bar BAR METER, given sections, written sections; a closing BAR."""
         plan: Plan = [BOS, STYLE0 + STYLES.index(style)]
-        started: set[str] = set()  # tracks written freely so far: their first bar is never left empty
+        started: set[str] = set()  # tracks written freely so far: their first bar is never empty, nor late
         for bar in bars:
             ticks = meter_ticks(bar.meter)
             harmony = _bar_chords(bar.controls.get("chord", ()), bar.start, ticks)
@@ -174,8 +174,9 @@ class TransformerGenerator:
                     if isinstance(content, Section):
                         plan.append(replace(content, chords=harmony))
                     elif content is None:
-                        plan.append(Section(track, ticks, end=-1, chords=harmony,
-                                            min_density=0 if track in started else 1))
+                        first = track not in started
+                        plan.append(Section(track, ticks, end=-1, chords=harmony, min_density=int(first),
+                                            enter_by=ENTER_BY.get(track) if first else None))
                         started.add(track)
                     elif track == "chord":
                         plan += encode_chords(content, bar.start, ticks)
@@ -213,8 +214,7 @@ class TransformerGenerator:
     # ------------------------------------------------------------ tasks: each returns bars and a finisher
 
     def _accompany(self, request: Request):
-        if not request.chords.strip():
-            raise ValueError("the accompany task needs a chord progression (Request.chords), e.g. 'Am7 | D7 | G Em | C'")
+        check_inputs(request)
         spans = parse_progression(request.chords, request.meter, request.bars)
         beats = beats_per_bar(request.meter)
         count = round((spans[-1].start_beats + spans[-1].duration_beats) / beats)
@@ -292,8 +292,7 @@ class TransformerGenerator:
 
     def _infill(self, request: Request):
         source, count, spans, part, track, bars = self._source_setup(request)
-        if not request.infill_bars:
-            raise ValueError("the infill task needs the bars to rewrite (Request.infill_bars, 1-based)")
+        check_inputs(request)
         wrong = [b for b in request.infill_bars if not 1 <= b <= count]
         if wrong:
             raise ValueError(f"infill bars {wrong} are outside the source's bars 1-{count}")

@@ -328,3 +328,32 @@ def test_closing_the_input_while_a_daw_floods_it_is_safe(jack_server, tmp_path) 
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "closed 15 times" in done.stdout
+
+
+def test_a_clock_that_vanishes_mid_song_ends_every_note(daw) -> None:
+    """The DAW is closed while continuo plays: no Stop comes, the clock just ends; so must the notes."""
+    app, peer = daw
+    with Client(port=app.osc.port) as client:
+        client.generate("gone", task="accompany", chords="C | F", parts="bass,keys", bars=2)
+        peer.start_clock()
+        client.send("/continuo/play", "gone")
+        assert client.wait_for("/continuo/playing")[1][0] == "gone"
+        deadline = time.monotonic() + 10
+        while not notes_of(peer.messages()):
+            assert time.monotonic() < deadline, "playback should start on the next bar line"
+            time.sleep(0.005)
+        peer._stop.set()  # the clock just ends: no Stop message
+        peer._clock.join(timeout=1)
+        last_tick = peer.tick_times[-1]
+        assert "MIDI clock stopped" in client.wait_for("/continuo/warning", timeout=5)[1][1]
+    assert app.midi.status()["clock"] == "lost"
+    deadline = time.monotonic() + 2
+    while notes_of(peer.messages()):  # JACK delivers the note-offs in its next period
+        assert time.monotonic() < deadline, "every note should end when the clock is gone"
+        time.sleep(0.01)
+    with peer._lock:
+        after = [m for t, m in peer.received if t > last_tick]
+    assert {m.channel for m in after if m.type == "control_change" and m.control == 123} == {2, 3}
+    count = len(peer.messages())
+    time.sleep(0.3)  # and nothing more plays
+    assert not [m for m in peer.messages()[count:] if m.type == "note_on"]

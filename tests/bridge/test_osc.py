@@ -148,11 +148,13 @@ def test_bad_generate_requests_are_refused_before_acceptance(connect, args, code
 
 def test_model_refusal_after_acceptance_is_one_error(connect) -> None:
     client = connect()
-    client.send("/continuo/generate", "m", "task", "accompany", "parts", "bass")  # no chords
+    client.upload_clip("src", [(60, 0.0, 1.0, 90), (62, 1.0, 1.0, 90)])
+    # only the model, with the clip in hand, knows the clip has one bar (the rest is checked before accepting)
+    client.send("/continuo/generate", "m", "task", "infill", "source", "src", "parts", "bass", "infill_bars", "9")
     assert client.expect("/continuo/accepted") == [["m"]]
     with pytest.raises(ContinuoReplyError) as info:
         client.collect("m")
-    assert info.value.code == "bad_request" and "chord" in info.value.message.lower()
+    assert info.value.code == "bad_request" and "infill bars [9]" in info.value.message
     client.expect_no_more()  # one ending, no done after the error
 
 

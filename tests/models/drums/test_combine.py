@@ -74,3 +74,10 @@ def test_the_midi_file_puts_drums_on_channel_10_with_no_program_change(band):
     assert notes and {m.channel for m in notes} == {9}
     assert not [m for m in track if m.type == "program_change"]
     assert isinstance(midi, mido.MidiFile)
+
+
+def test_bad_drum_settings_are_refused_before_the_other_parts_are_written(band):
+    pitched, model = band
+    with pytest.raises(ValueError, match="fills must be 4"):
+        model.generate(Request(chords="C", parts=("bass", "drums"), style="rock", fills=5))
+    assert not pitched.asked

@@ -84,3 +84,13 @@ def test_infill_keeps_the_bars_it_was_not_asked_to_rewrite(tiny_drums):
     outside = [(n.pitch, n.start_beats) for n in source if not 8 <= n.start_beats < 12]
     assert [(n.pitch, n.start_beats) for n in notes if not 8 <= n.start_beats < 12] == outside
     assert [n for n in notes if 8 <= n.start_beats < 12]
+
+
+def test_progress_rises_to_the_end_and_infill_outside_the_clip_is_refused(tiny_drums):
+    seen = []
+    tiny_drums.generate(Request(chords="C | F | G | C", parts=("drums",), style="funk", meter=(12, 8), seed=1,
+                                variations=2), seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) > 4
+    source = _drums(tiny_drums)
+    with pytest.raises(ValueError, match="infill_bars 9 is outside the drum clip's 8 bars"):
+        tiny_drums.generate(Request(task="infill", source=source, infill_bars=(9,), parts=("drums",), style="funk"))

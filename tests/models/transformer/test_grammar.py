@@ -18,7 +18,8 @@ from models.transformer.grammar import (
     start,
 )
 from models.transformer.tokenizer import decode
-from models.transformer.tokens import BAR, DENS0, DENSITY_EDGES, DURATIONS, PITCH0, POS0, VOCAB, density_bucket
+from models.transformer.tokens import (BAR, DENS0, DENSITY_EDGES, DUR0, DURATIONS, PITCH0, POS0, VEL0, VOCAB,
+                                       density_bucket)
 
 V = len(VOCAB)
 
@@ -92,3 +93,12 @@ def test_a_minimum_density_keeps_a_section_from_being_empty():
     first = Section("melody", 48, BAR, min_density=1)
     allowed = legal_tokens(start(first))
     assert not allowed[DENS0] and allowed[DENS0 + 1:DENS0 + len(DENSITY_EDGES)].all()  # ...but not in a first bar
+
+
+@pytest.mark.parametrize("enter_by", [0, 11])
+def test_a_first_bar_enters_by_its_tick(enter_by):
+    state = advance(advance(start(Section("bass", 48, BAR, min_density=1, enter_by=enter_by)), DENS0 + 2), VEL0 + 5)
+    allowed = legal_tokens(state)
+    assert allowed[POS0:POS0 + enter_by + 1].all() and not allowed[POS0 + enter_by + 1:POS0 + 48].any()
+    state = advance(advance(advance(state, POS0 + enter_by), DUR0 + 3), PITCH0 + 40)
+    assert legal_tokens(state)[POS0 + 30]  # only the first note is held to the bar line

@@ -1,0 +1,1 @@
+"""The harmonizer: a key from the melody, then the whole chord progression decoded under a learnt chord model."""

@@ -1,0 +1,153 @@
+"""The harmonizer: a melody's key, then its whole chord progression decoded, styled and written as chord text."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from models.harmony.decode import (
+    cadence_targets,
+    emission_scores,
+    sample_path,
+    slot_bonuses,
+    transition_matrix,
+    viterbi,
+)
+from models.harmony.key import resolve_key
+from models.harmony.melody_fit import slot_features, slot_pitch_weights
+from models.harmony.styles import CHORD_STYLES, Cell, style_cells
+from models.harmony.table import CLASSES, ChordTable
+from models.music.chords import parse_progression
+from models.music.keys import key_name
+from models.music.meter import bars_spanned, beats_per_bar
+from models.types import ChordSpan, Note
+
+log = logging.getLogger(__name__)
+
+CHORDS_PER_BAR = (0.5, 1.0, 2.0)
+MAX_CHORD_TEMPERATURE = 2.0
+
+
+def default_table_path() -> Path:
+    """The shipped chord model, ``models/checkpoints/harmony-pop909.json.gz``."""
+    return Path(__file__).resolve().parent.parent / "checkpoints" / "harmony-pop909.json.gz"
+
+
+@dataclass(frozen=True)
+class Harmony:
+    """A decoded harmonization: chord spans, the same chords as text (bars separated by ``|``), the key."""
+
+    chords: tuple[ChordSpan, ...]
+    text: str
+    key: tuple[int, str]
+    key_detected: bool
+
+    @property
+    def key_name(self) -> str:
+        return key_name(self.key)
+
+
+def check_controls(chords_per_bar: float, chord_style: str, chord_temperature: float) -> None:
+    """Raise ValueError, naming the request key, for a control the harmonizer does not take."""
+    if not any(math.isclose(chords_per_bar, value) for value in CHORDS_PER_BAR):
+        raise ValueError(f"chords_per_bar {chords_per_bar:g} is not offered: use 0.5 (a chord every two bars), "
+                         "1 or 2")
+    if chord_style not in CHORD_STYLES:
+        raise ValueError(f"chord_style '{chord_style}' is not known: choose from {', '.join(CHORD_STYLES)}")
+    if not (math.isfinite(chord_temperature) and 0 <= chord_temperature <= MAX_CHORD_TEMPERATURE):
+        raise ValueError(f"chord_temperature {chord_temperature:g} is out of range: use 0 (the likeliest "
+                         f"progression) to {MAX_CHORD_TEMPERATURE:g} (adventurous)")
+
+
+class Harmonizer:
+    """Chords for a melody from the learnt chord table: the whole progression decoded at once."""
+
+    def __init__(self, table: ChordTable) -> None:
+        self.table = table
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Harmonizer:
+        """Load the shipped table (or ``path``).
+
+        Raises:
+            ValueError: the table is missing or of another version.
+        """
+        return cls(ChordTable.load(path or default_table_path()))
+
+    def harmonize(self, melody: Sequence[Note], *, meter: tuple[int, int] = (4, 4), bars: int = 0, key: str = "",
+                  chords_per_bar: float = 1.0, chord_style: str = "triads", style: str = "pop",
+                  temperature: float = 0.0, seed: int | None = None) -> Harmony:
+        """Harmonize ``melody``.
+
+        Args:
+            melody: the tune, times in beats from bar 1.
+            meter: time signature.
+            bars: bars to harmonize (0: as many as the melody spans).
+            key: a key name (``'D'``, ``'Am'``), or empty to find it from the melody.
+            chords_per_bar: 0.5, 1 or 2.
+            chord_style: ``triads``, ``sevenths`` or ``jazz``.
+            style: ``chorale`` uses the progressions of Bach's chorales when the table has them.
+            temperature: 0 for the likeliest progression (Viterbi), above 0 to sample a whole
+                progression from the posterior, more adventurous as it grows.
+            seed: the sampling seed (same seed, same chords).
+
+        Raises:
+            ValueError: a control out of range or a key that is not a key name.
+        """
+        check_controls(chords_per_bar, chord_style, temperature)
+        beats = beats_per_bar(meter)
+        if bars <= 0:
+            bars = bars_spanned(melody, beats) if melody else 1
+        (tonic, mode), detected = resolve_key(key, melody, beats)
+        slots = _slots(bars, beats, chords_per_bar)
+        weights = slot_pitch_weights(melody, slots, beats)  # (S, 12)
+        features, evidence = slot_features(melody, slots, beats, tonic)
+        progressions = self.table.progressions(style, mode)
+        emission = emission_scores(features, evidence, np.roll(weights, -tonic, axis=1), self.table, mode)
+        matrix = transition_matrix(progressions, self.table.stay_probability(beats / chords_per_bar))
+        last = max(melody, key=lambda n: n.start_beats) if melody else None
+        ends_on_tonic = last is not None and last.pitch % 12 == tonic
+        unary, cadence = slot_bonuses(slots, beats, mode, ends_on_tonic, progressions)
+        _, cadential = cadence_targets(mode)
+        if temperature > 0:
+            path = sample_path(emission, matrix, unary, cadence, cadential, temperature, np.random.default_rng(seed))
+        else:
+            path = viterbi(emission, matrix, unary, cadence, cadential)
+        states = [((tonic + s // len(CLASSES)) % 12, CLASSES[s % len(CLASSES)]) for s in path]
+        cells = [Cell(start, length, []) for start, length in slots]
+        halves = [slot_pitch_weights(melody, [(a, n / 2), (a + n / 2, n / 2)], beats) for a, n in slots] \
+            if chords_per_bar <= 1 else []
+        cells = style_cells(states, cells, (tonic, mode), chord_style, weights, halves)
+        text = chord_text(cells, bars, beats)
+        spans = tuple(parse_progression(text, meter, bars))
+        log.debug("harmonized %d bars in %s: %s", bars, key_name((tonic, mode)), text)
+        return Harmony(spans, text, (tonic, mode), detected)
+
+
+def _slots(bars: int, beats: float, chords_per_bar: float) -> list[tuple[float, float]]:
+    """(start, length) of each harmonic slot; a last two-bar slot is cut at the end."""
+    length = beats / chords_per_bar
+    total = bars * beats
+    starts = np.arange(0.0, total - 1e-6, length)
+    return [(float(a), float(min(length, total - a))) for a in starts]
+
+
+def chord_text(cells: Sequence[Cell], bars: int, beats: float) -> str:
+    """Cells as progression text: bars separated by ``|``, the chords of a bar sharing it equally."""
+    segments = []
+    for cell in cells:
+        share = cell.length / len(cell.symbols)
+        segments += [(cell.start + k * share, share, symbol) for k, symbol in enumerate(cell.symbols)]
+    out = []
+    for bar in range(bars):
+        start, end = bar * beats, (bar + 1) * beats
+        halves = []
+        for half in (start, start + beats / 2):
+            halves.append(next(s for a, n, s in segments if a - 1e-6 <= half < a + n - 1e-6))
+        out.append(halves[0] if halves[0] == halves[1] else f"{halves[0]} {halves[1]}")
+    return " | ".join(out)

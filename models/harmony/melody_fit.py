@@ -1,0 +1,89 @@
+"""How well a chord fits a slot of melody: duration- and metric-weighted pitch classes, and the learnt softmax over chords."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from models.types import Note
+
+ANTICIPATION = 0.5  # beats: how early a held note may come before the half bar whose chord it belongs to
+SUSTAINED = 0.6  # a note begun in an earlier slot counts less than one struck in this slot
+EVIDENCE_BEATS = 1.0  # a slot with less weighted melody than this has its fit scaled down
+FEATURES = 37  # shares of the 12 pitch classes above the tonic, which of them sound, which sounds at the slot's start, 1
+
+
+def metric_weight(offset_beats: float, beats_per_bar: float) -> float:
+    """How much a note's onset position weighs: downbeat 1.5, mid-bar 1.25, other beats 1.1, off-beats 1."""
+    position = offset_beats % beats_per_bar
+    if position < 1e-6 or beats_per_bar - position < 1e-6:
+        return 1.5
+    if abs(position - beats_per_bar / 2) < 1e-6:
+        return 1.25
+    return 1.1 if abs(position - round(position)) < 1e-6 else 1.0
+
+
+def on_the_beat(melody: Sequence[Note], grid_beats: float, early_beats: float = ANTICIPATION) -> list[Note]:
+    """Anticipations moved onto the line they anticipate: a note struck up to ``early_beats`` before a
+    multiple of ``grid_beats`` and held past it belongs to the chord after the line, as pop melodies sing it."""
+    out = []
+    for note in melody:
+        line = math.ceil(note.start_beats / grid_beats - 1e-9) * grid_beats
+        if 0 < line - note.start_beats <= early_beats + 1e-9 and note.end_beats > line + early_beats - 1e-9:
+            note = Note(note.pitch, line, note.end_beats - line, note.velocity)
+        out.append(note)
+    return out
+
+
+def slot_pitch_weights(melody: Sequence[Note], slots: Sequence[tuple[float, float]], beats_per_bar: float) -> np.ndarray:
+    """(S, 12): duration- and metric-weighted melody pitch classes in each slot."""
+    weights = np.zeros((len(slots), 12))
+    melody = on_the_beat(melody, beats_per_bar / 2)
+    for index, (start, length) in enumerate(slots):
+        end = start + length
+        for note in melody:
+            overlap = min(note.end_beats, end) - max(note.start_beats, start)
+            if overlap <= 1e-9:
+                continue
+            struck = note.start_beats >= start - 1e-6
+            weight = metric_weight(note.start_beats, beats_per_bar) if struck else SUSTAINED
+            weights[index, note.pitch % 12] += overlap * weight
+    return weights
+
+
+def slot_features(melody: Sequence[Note], slots: Sequence[tuple[float, float]], beats_per_bar: float,
+                  tonic: int) -> tuple[np.ndarray, np.ndarray]:
+    """(S, FEATURES) key-relative features of each slot's melody and (S,) its evidence in [0, 1]."""
+    weights = np.roll(slot_pitch_weights(melody, slots, beats_per_bar), -tonic, axis=1)  # (S, 12) above the tonic
+    total = weights.sum(axis=1, keepdims=True)
+    first = np.zeros_like(weights)
+    moved = on_the_beat(melody, beats_per_bar / 2)
+    for index, (start, _) in enumerate(slots):
+        for note in moved:
+            if note.start_beats <= start + 1e-6 < note.end_beats:
+                first[index, (note.pitch - tonic) % 12] = 1.0
+    shares = weights / np.where(total > 0, total, 1.0)
+    features = np.hstack([shares, (weights > 0).astype(float), first, np.ones((len(slots), 1))])
+    return features, np.minimum(1.0, total[:, 0] / EVIDENCE_BEATS)
+
+
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def fit_softmax(features: np.ndarray, labels: np.ndarray, classes: int, steps: int = 400,
+                l2: float = 1e-4) -> np.ndarray:
+    """(F, classes) weights of a softmax regression of ``labels`` on ``features``, fitted with Adam."""
+    weights = np.zeros((features.shape[1], classes))
+    target = np.eye(classes)[labels]
+    m, v = np.zeros_like(weights), np.zeros_like(weights)
+    for step in range(1, steps + 1):
+        p = np.exp(log_softmax(features @ weights))
+        grad = features.T @ (p - target) / len(labels) + l2 * weights
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad ** 2
+        weights -= 0.05 * (m / (1 - 0.9 ** step)) / (np.sqrt(v / (1 - 0.999 ** step)) + 1e-8)
+    return weights

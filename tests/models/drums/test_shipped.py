@@ -1,0 +1,52 @@
+"""The shipped drum model (slow): fills sound like fills, styles sound like themselves, the default model adds drums."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.registry import drums_checkpoint_path, load_generator
+from models.types import Request
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not drums_checkpoint_path().exists(), reason="no shipped drum model")]
+
+TOMS = {43, 47, 50}
+
+
+@pytest.fixture(scope="module")
+def drums():
+    return load_generator("drums")
+
+
+def _grooves(drums, style: str, seeds: range, **changes) -> list[tuple]:
+    request = Request(task="accompany", chords="C", bars=8, parts=("drums",), style=style, tempo=100, **changes)
+    return [drums.generate(request.replace(seed=seed))[0].parts["drums"] for seed in seeds]
+
+
+def test_fill_bars_have_more_toms_than_groove_bars(drums):
+    fill_toms = groove_toms = 0
+    for notes in _grooves(drums, "rock", range(6), fills=4):
+        for note in notes:
+            if note.pitch in TOMS:
+                if int(note.start_beats // 4) in (3, 7):
+                    fill_toms += 1
+                else:
+                    groove_toms += 1 / 3  # three times as many groove bars as fill bars
+    assert fill_toms > 2 * groove_toms
+
+
+def test_jazz_rides_and_rock_keeps_time_on_the_hi_hat(drums):
+    def share(style: str, notes_of: set[int]) -> float:
+        notes = [n for groove in _grooves(drums, style, range(4), fills=0) for n in groove]
+        return sum(n.pitch in notes_of for n in notes) / len(notes)
+
+    assert share("jazz", {51, 53}) > share("rock", {51, 53})
+    assert share("rock", {42, 44, 46}) > share("jazz", {42, 44, 46})
+
+
+def test_the_default_model_writes_drums_on_every_bar_beside_bass_and_keys():
+    band = load_generator("default", "cpu")
+    result = band.generate(Request(chords="Am7 | D7 | G | C", parts=("bass", "keys", "drums"), style="funk",
+                                   tempo=100, bars=8, seed=3))[0]
+    assert set(result.parts) == {"bass", "keys", "drums"}
+    assert {int(n.start_beats // 4) for n in result.parts["drums"]} == set(range(8))

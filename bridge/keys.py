@@ -51,6 +51,8 @@ KEYS: dict[str, Key] = {k.name: k for k in (
         "insertions); default triads", choices=("triads", "sevenths", "jazz")),
     Key("chord_temperature", "float", "harmonize: 0 the likeliest chords (default), up to 2 for more adventurous "
         "ones, the same seed giving the same chords", 0, 2),
+    Key("include_prompt", "flag", "continue: true returns the prompt and its continuation as one result from the "
+        "prompt's first bar (default false: the new bars only, from beat 0)"),
     Key("output", "name", "MIDI file name in the output folder (default: job name and time); a name a result "
         "already has gets a number: song-2.mid, its preview and stems alike"),
     Key("overwrite", "flag", "true: write over the files of a result of the same name instead of numbering "

@@ -59,13 +59,13 @@ def serves(name: str) -> Serves | None:
     try:
         if name.endswith(".safetensors"):
             styles, parts = _learnt(Path(name).expanduser())
-            return Serves(parts, styles, "the model")
+            return Serves(parts, _with_shipped(name, styles), "the model")
         if name in ("transformer", "lstm"):
             styles, parts = _learnt(transformer_checkpoint_path() if name == "transformer" else lstm_checkpoint_path())
-            return Serves(parts, styles, "the model")
+            return Serves(parts, _with_shipped(name, styles), "the model")
         if name == "markov":
             styles, parts = _markov(default_model_path())
-            return Serves(parts, styles, "the Markov baseline", "the Markov baseline writes no drums")
+            return Serves(parts, _with_shipped(name, styles), "the Markov baseline", "the Markov baseline writes no drums")
         drums = _learnt(drums_checkpoint_path(), parts_recorded=False)[0]
         if name == "drums":
             return Serves(("drums",), _with_mapped(drums), "the drum model", drum_styles=drums)
@@ -78,6 +78,16 @@ def serves(name: str) -> Serves | None:
     except (OSError, ValueError, KeyError, TypeError) as err:
         log.warning("cannot read what model %r serves (%s): requests are checked when they run", name, err)
     return None
+
+
+def _with_shipped(name: str, styles: tuple[str, ...]) -> tuple[str, ...]:
+    """``styles`` and those of the shipped models that play the styles the model ``name`` lacks
+    (``models.registry.load_generator`` puts the transformer and the Markov chain behind it)."""
+    from models.registry import default_model_path, transformer_checkpoint_path
+
+    behind = () if name == "transformer" else _learnt(transformer_checkpoint_path())[0]
+    behind += () if name == "markov" else _markov(default_model_path())[0]
+    return tuple(dict.fromkeys((*styles, *behind)))
 
 
 def _with_mapped(drum_styles: tuple[str, ...]) -> tuple[str, ...]:

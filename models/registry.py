@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from models.markov.table import MARKOV_STYLES
+from models.styles import style_choices
 from models.types import Generator, ProgressFn, Request, Result
+from models.validation import RequestError
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +48,44 @@ def load_generator(name: str = "default", device: str = "auto") -> Generator:
     generator = load_model(name, device)
     if name == "drums":
         return generator
+    if name != "default":
+        generator = _with_shipped_fallbacks(generator, name, device)
     from models.harmony.generator import HarmonizingGenerator
 
     return HarmonizingGenerator(generator)
+
+
+def _with_shipped_fallbacks(generator: Generator, name: str, device: str) -> StyleRouter:
+    """``generator`` with the shipped transformer and Markov chain behind it for the styles it did not learn
+    (a fine-tuned checkpoint without ``upbeat`` still plays the presets in that style, and says who wrote it)."""
+    fallbacks: list[Fallback] = []
+    if name != "transformer":
+        try:
+            styles = recorded_styles(transformer_checkpoint_path())
+            fallbacks.append(("transformer", styles, lambda: load_model("transformer", device)))
+        except (OSError, ValueError) as err:
+            log.warning("the shipped transformer cannot stand in for styles %s lacks: %s", name, err)
+    if name != "markov":
+        fallbacks.append(("markov", MARKOV_STYLES, lambda: load_model("markov", "cpu")))
+    table = getattr(generator, "table", None)  # the Markov chain says its styles in its table
+    return StyleRouter(generator, fallbacks=fallbacks, styles=table.styles if table is not None else None,
+                       notice=True, default=False)
+
+
+def recorded_styles(path: Path) -> frozenset[str]:
+    """The styles a ``.safetensors`` checkpoint records having learnt, read from its header (no weights).
+
+    Raises:
+        OSError: the file cannot be read.
+        ValueError: its header is not a continuo checkpoint's.
+    """
+    with path.open("rb") as handle:
+        size = int.from_bytes(handle.read(8), "little")
+        header = json.loads(handle.read(size))
+    styles = json.loads(header.get("__metadata__", {}).get("info", "{}")).get("styles")
+    if not isinstance(styles, list):
+        raise ValueError(f"{path} does not record the styles it learnt")
+    return frozenset(styles)
 
 
 def load_model(name: str = "default", device: str = "auto") -> Generator:
@@ -104,32 +142,58 @@ def load_model(name: str = "default", device: str = "auto") -> Generator:
     return MarkovGenerator.load(default_model_path())
 
 
-class StyleRouter:
-    """The default engine: the transformer for every style its checkpoint learnt, the Markov chain for
-    the styles only the Markov chain knows (``ballad`` and ``upbeat``, which POP909's tempos give it).
+Fallback = tuple[str, Iterable[str], Callable[[], Generator]]  # a model's name, the styles it knows, its loader
 
-    Each result's ``info["model"]`` names the model that wrote it. A style neither knows is refused by
-    the transformer, whose message lists the styles it learnt.
+
+class StyleRouter:
+    """A model, and others for the styles it did not learn. The default engine is the transformer with
+    the Markov chain for ``ballad`` and ``upbeat`` (which POP909's tempos give it); a model loaded by
+    name or path gets the shipped ones behind it, so a preset in a style it lacks still plays.
+
+    Each result's ``info["model"]`` names the model that wrote it; with ``notice`` a result another
+    model wrote also says why in ``info["notice"]`` (the daemon sends it as /continuo/warning). A style
+    none of them knows is refused before anything loads, naming the nearest one there is and all of them.
     """
 
-    def __init__(self, primary: Generator, load_fallback: Callable[[], Generator],
-                 fallback_styles: Iterable[str] = MARKOV_STYLES) -> None:
+    def __init__(self, primary: Generator, load_fallback: Callable[[], Generator] | None = None,
+                 fallback_styles: Iterable[str] = MARKOV_STYLES, *, fallbacks: Sequence[Fallback] = (),
+                 styles: Iterable[str] | None = None, notice: bool = False, default: bool = True) -> None:
         self.primary = primary
-        learnt = getattr(primary, "trained_styles", None)  # None: a generator that serves every style
-        self._markov_only = frozenset() if learnt is None else frozenset(fallback_styles) - learnt
-        self._load_fallback = load_fallback
-        self._fallback: Generator | None = None
-        self.name = f"default ({primary.name}, markov for the styles it did not learn)"
+        # None: a generator that serves every style
+        self.trained_styles = getattr(primary, "trained_styles", None) if styles is None else frozenset(styles)
+        self._chain = list(fallbacks) or [("markov", fallback_styles, load_fallback)]
+        self._routes: dict[str, int] = {}  # style the primary lacks -> the first fallback that knows it
+        for index, (_, known, _) in enumerate(self._chain):
+            for style in known:
+                if self.trained_styles is not None and style not in self.trained_styles:
+                    self._routes.setdefault(style, index)
+        self._loaded: dict[int, Generator] = {}
+        self._notice = notice
+        # the default engine says what it is made of; a model asked for by name keeps its name
+        self.name = f"default ({primary.name}, markov for the styles it did not learn)" if default else primary.name
         self.device = primary.device
 
     def model_for(self, style: str) -> str:
-        """"transformer" or "markov": which model answers a request in ``style``."""
-        return "markov" if style in self._markov_only else self.primary.name
+        """The name of the model that answers a request in ``style``."""
+        index = self._routes.get(style)
+        return self.primary.name if index is None else self._chain[index][0]
 
     def generate(self, request: Request, progress: ProgressFn | None = None) -> list[Result]:
-        if request.style not in self._markov_only:
+        style = request.style
+        index = self._routes.get(style)
+        if index is None:
+            if self.trained_styles is not None and style not in self.trained_styles:
+                who = " or ".join(dict.fromkeys([self.primary.name] + [name for name, _, _ in self._chain]))
+                raise RequestError(style_choices(style, set(self.trained_styles) | set(self._routes),
+                                                 f"the {who} model"), "style")
             return self.primary.generate(request, progress)
-        if self._fallback is None:
-            self._fallback = self._load_fallback()
-            log.info("style %r: the Markov model answers (the %s did not learn it)", request.style, self.primary.name)
-        return self._fallback.generate(request, progress)
+        if index not in self._loaded:
+            self._loaded[index] = self._chain[index][2]()
+        writer = self._loaded[index]
+        reason = f"style '{style}' is not one the {self.primary.name} model learnt: the {writer.name} model wrote this"
+        log.info("%s", reason)
+        results = self._loaded[index].generate(request, progress)
+        if self._notice:
+            for result in results:
+                result.info["notice"] = reason
+        return results

@@ -62,6 +62,7 @@ class Request:
     ``infill_bars`` are 1-based bar numbers to rewrite for the infill task.
     ``fills`` and ``humanize`` shape a drums part (phrase-end fills; timing off the grid).
     ``chords_per_bar``, ``chord_style`` and ``chord_temperature`` shape the chords of the harmonize task.
+    ``include_prompt``: continue returns the prompt and the new bars together, beat 0 the prompt's start.
     """
 
     task: str = "accompany"
@@ -86,6 +87,7 @@ class Request:
     chords_per_bar: float = 1.0  # harmonize: 0.5, 1 or 2 chords per bar
     chord_style: str = "triads"  # harmonize: triads, sevenths or jazz
     chord_temperature: float = 0.0  # harmonize: 0 the likeliest progression, up to 2 adventurous
+    include_prompt: bool = False  # continue: the prompt, then its continuation, as one result from the prompt's start
 
     def replace(self, **changes: object) -> Request:
         return dataclasses.replace(self, **changes)

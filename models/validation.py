@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from models.music.keys import parse_key
+from models.styles import style_choices
 from models.types import METERS, PARTS, TASKS, Note, Request
 
 
@@ -52,7 +53,7 @@ def check_request(request: Request, *, parts: tuple[str, ...], styles: tuple[str
             extra = f" ({drums_note})" if part == "drums" else ""
             raise RequestError(f"unknown part '{part}'{extra}: choose from {', '.join(parts)} ({{key}})", "parts")
     if request.style not in styles:
-        raise RequestError(f"unknown {{key}} '{request.style}': {who} knows {', '.join(styles)}", "style")
+        raise RequestError(style_choices(request.style, styles, who), "style")
     if tuple(request.meter) not in METERS:
         meters = ", ".join(f"{a}/{b}" for a, b in METERS)
         raise RequestError(f"{{key}} {request.meter[0]}/{request.meter[1]} is not supported: use one of {meters}",

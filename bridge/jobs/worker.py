@@ -129,6 +129,8 @@ def _run_job(conn: Connection, cancel: Event, generator: Generator, job_id: str,
 
     try:
         results = generate_with_fallback(generator, request, progress, notice, load_on_cpu)
+        for text in dict.fromkeys(r.info["notice"] for r in results if r.info.get("notice")):
+            notice(text)  # e.g. another model wrote a style the loaded one did not learn
         conn.send(("result", job_id, results))
     except _Cancelled:
         conn.send(("cancelled", job_id))

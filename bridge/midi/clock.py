@@ -12,6 +12,11 @@ log = logging.getLogger(__name__)
 PPQN = 24
 TICKS_PER_SIXTEENTH = 6
 FIT_TICKS = 24  # one beat of ticks for the line fit: smooths the jitter of drivers that deliver in blocks
+# The tempo reported (and written to a triggered request's MIDI file) is fitted over up to 16 beats since
+# it last changed by more than TEMPO_CHANGE for a whole beat: one beat of pulses delivered at JACK's
+# 256-frame periods reads 120 bpm as 119.6-120.3, sixteen beats as 120.00 to the 0.01 bpm it is rounded to.
+TEMPO_TICKS = 16 * 24
+TEMPO_CHANGE = 0.02
 GAP_SECONDS = 0.5  # a longer silence between ticks restarts the tempo estimate
 PRESENT_SECONDS = 1.0
 LOST_BEATS = 2.0  # a running clock silent this long (at its last tempo) is gone: the DAW closed, a cable pulled
@@ -33,7 +38,10 @@ class ClockFollower:
         self._last_pulse = -1e9
         self._heard = -1e9  # the last pulse, Start or Continue: when the clock last showed it was there
         self.lost = False  # it stopped without a Stop message; cleared by the next pulse, Start or Continue
-        self._bpm = 0.0
+        self._bpm = 0.0  # from the last beat of pulses (FIT_TICKS)
+        self._tempo_ticks: deque[tuple[int, float]] = deque(maxlen=TEMPO_TICKS)
+        self._tempo = 0.0  # from up to TEMPO_TICKS pulses at this tempo: what ``bpm`` reports
+        self._off_tempo = 0  # pulses in a row whose beat's tempo is TEMPO_CHANGE away from it
         self._warned_unstarted = False
         self._lock = threading.Lock()
         self.listeners: list[Callable[[str, float], None]] = []  # (event, position_beats)
@@ -108,16 +116,32 @@ class ClockFollower:
         n = len(self._ticks)
         if n < 2:
             self._fit = None if n == 0 or not self.running else self._fit_one()
+            self._tempo_ticks.clear()  # started again: the tempo is measured afresh
             return
-        mean_x = sum(x for x, _ in self._ticks) / n
-        mean_t = sum(t for _, t in self._ticks) / n
-        sxx = sum((x - mean_x) ** 2 for x, _ in self._ticks)
-        slope = sum((x - mean_x) * (t - mean_t) for x, t in self._ticks) / sxx
+        mean_x, mean_t, slope = _line(self._ticks)
         if slope <= 0:
             return
         self._bpm = 60.0 / (slope * PPQN)
         if self.running:
             self._fit = (mean_t - slope * mean_x, slope)
+        self._refit_tempo()
+
+    def _refit_tempo(self) -> None:
+        """The reported tempo: a line through every pulse since the tempo last changed (at most TEMPO_TICKS),
+        fitted again once a beat."""
+        # a beat of pulses all off by more than TEMPO_CHANGE: the DAW changed its tempo (jitter is not that steady)
+        self._off_tempo = self._off_tempo + 1 if self._tempo and abs(self._bpm / self._tempo - 1) > TEMPO_CHANGE else 0
+        if self._off_tempo >= PPQN:
+            self._tempo_ticks.clear()
+            self._off_tempo = 0
+        if self._tempo_ticks:
+            self._tempo_ticks.append(self._ticks[-1])
+        else:
+            self._tempo_ticks.extend(self._ticks)
+            self._tempo = 0.0
+        if not self._tempo or len(self._tempo_ticks) % PPQN == 0 or len(self._tempo_ticks) == TEMPO_TICKS:
+            slope = _line(self._tempo_ticks)[2]
+            self._tempo = 60.0 / (slope * PPQN) if slope > 0 else self._bpm
 
     def _fit_one(self) -> tuple[float, float]:
         tick, when = self._ticks[-1]
@@ -131,9 +155,9 @@ class ClockFollower:
 
     @property
     def bpm(self) -> float:
-        """Tempo measured from the clock, or 0 before two pulses arrived."""
+        """Tempo measured from the clock to 0.01 bpm, or 0 before two pulses arrived."""
         with self._lock:
-            return round(self._bpm, 3)
+            return round(self._tempo or self._bpm, 2)
 
     def present(self, now: float) -> bool:
         """True while clock pulses keep arriving."""
@@ -162,3 +186,12 @@ class ClockFollower:
                 return None
             offset, slope = self._fit
             return offset + slope * beat * PPQN
+
+
+def _line(points: deque[tuple[int, float]]) -> tuple[float, float, float]:
+    """(mean tick, mean time, seconds per tick) of the least-squares line through (tick, time) points."""
+    n = len(points)
+    mean_x = sum(x for x, _ in points) / n
+    mean_t = sum(t for _, t in points) / n
+    sxx = sum((x - mean_x) ** 2 for x, _ in points)
+    return mean_x, mean_t, sum((x - mean_x) * (t - mean_t) for x, t in points) / sxx

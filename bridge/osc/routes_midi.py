@@ -43,12 +43,14 @@ class MidiHandler(Handler):
                 "/continuo/midi/keys key value ...",
                 "bad_request: as /continuo/generate"),
         Address("/continuo/midi/status", "status", "none",
-                "/continuo/midi/status key value ... (midi, midi_problem, clock, clock_bpm, position_beats, "
-                "armed, playing, playing_variation, sounding, midi_dropped); unasked, to the last client "
-                "that used a MIDI address: /continuo/midi/port lost <reason>, then /continuo/midi/port open "
-                "when the ports are back", NO_ARGUMENTS),
+                "/continuo/midi/status key value ... (midi, midi_problem, clock: running, lost (it stopped "
+                "without a Stop message), present or none, clock_bpm, position_beats, armed, playing, "
+                "playing_variation, sounding, midi_dropped); unasked, to the last client that used a MIDI "
+                "address: /continuo/midi/port lost <reason>, then /continuo/midi/port open when the ports are "
+                "back, and /continuo/stopped <job> when the stop control (midi_stop) is played", NO_ARGUMENTS),
         Address("/continuo/play", "play", PLAY_USAGE,
-                "/continuo/playing <job> <variation> <when: now, on the next bar line, when the transport starts>",
+                "/continuo/playing <job> <variation> <when: now, on the next bar line, when the transport starts>; "
+                "later /continuo/warning <job> <text> if the MIDI clock it follows stops without a Stop message",
                 "bad_request: no such finished job kept (kept_results), no such variation, MIDI is off",
                 job_arg=True),
         Address("/continuo/stop", "stop", "none",

@@ -261,6 +261,7 @@ def _interpolators() -> np.ndarray:
 _INTERPOLATORS = _interpolators()
 _OVERSHOOT = float(np.abs(_INTERPOLATORS).sum(axis=1).max())  # no point exceeds its 12 samples' peak by more
 OVERSHOOT_DB = 20.0 * math.log10(_OVERSHOOT)  # so the true peak is at most this far over the sample peak
+_PEAK_SLICE = 1 << 16  # frames looked at together: temporary arrays that stay in the CPU cache
 
 
 def true_peak_dbfs(audio: np.ndarray, floor_dbfs: float = float("-inf")) -> float:
@@ -268,32 +269,35 @@ def true_peak_dbfs(audio: np.ndarray, floor_dbfs: float = float("-inf")) -> floa
     whether it passes ``floor_dbfs`` matters, a true peak under it may be given as the sample peak.
 
     Only gaps near samples loud enough to matter are interpolated: a point can pass the loudest sample
-    (or the floor) only where a sample within its 12 reaches that level over the filter's overshoot bound.
+    (or the floor) only where a sample within its 12 reaches that level over the filter's overshoot
+    bound. Slices that hold no such sample cost one pass.
     """
     if not audio.size:
         return float("-inf")
-    level = np.abs(audio).max(axis=0)
-    peak = float(level.max())
+    peak = max(float(audio.max()), -float(audio.min()))
     if peak <= 0.0:
         return float("-inf")
-    near = level * _OVERSHOOT > max(peak, 10.0 ** (floor_dbfs / 20.0))
-    frames = near.shape[0]
-    gaps = np.zeros(frames, dtype=bool)  # gap i (between samples i and i+1) uses samples i-5 .. i+6
-    for offset in _TAPS:
-        if offset >= 0:
-            gaps[:frames - offset] |= near[offset:]
-        else:
-            gaps[-offset:] |= near[:offset]
-    where = np.flatnonzero(gaps)
-    if not where.size:
-        return 20.0 * math.log10(peak)
-    index = where[:, None] + _TAPS[None, :]  # (gaps, 12): the samples each gap's points are made of
-    outside = (index < 0) | (index >= frames)  # past either end the signal is silence
-    np.clip(index, 0, frames - 1, out=index)
+    threshold = max(peak, 10.0 ** (floor_dbfs / 20.0)) / _OVERSHOOT
+    frames = audio.shape[1]
     taps = _INTERPOLATORS.astype(np.float32)
-    for row in audio:  # one channel at a time: gathering from a 1-D array is ten times faster
-        window = row[index]
-        window[outside] = 0.0
-        points = np.einsum("gk,pk->gp", window, taps)  # (gaps, 3), without BLAS and its spinning threads
-        peak = max(peak, float(np.abs(points).max()))
+    for start in range(0, frames, _PEAK_SLICE):
+        low, high = max(0, start - 6), min(frames, start + _PEAK_SLICE + 6)
+        near = np.abs(audio[:, low:high]).max(axis=0) > threshold
+        if not near.any():
+            continue
+        end = min(frames, start + _PEAK_SLICE)
+        gaps = np.zeros(end - start, dtype=bool)  # gap i (between samples i and i+1) uses samples i-5 .. i+6
+        for offset in _TAPS:
+            first = start + offset - low  # where gap ``start`` finds its sample at ``offset`` in ``near``
+            source = near[max(0, first):max(0, first + len(gaps))]
+            into = max(0, -first)
+            gaps[into:into + len(source)] |= source[:len(gaps) - into]
+        index = start + np.flatnonzero(gaps)[:, None] + _TAPS[None, :]  # (gaps, 12) samples of each gap
+        outside = (index < 0) | (index >= frames)  # past either end the signal is silence
+        np.clip(index, 0, frames - 1, out=index)
+        for row in audio:  # one channel at a time: gathering from a 1-D array is ten times faster
+            window = row[index]
+            window[outside] = 0.0
+            points = np.einsum("gk,pk->gp", window, taps)  # (gaps, 3), without BLAS and its spinning threads
+            peak = max(peak, float(np.abs(points).max()))
     return 20.0 * math.log10(peak)

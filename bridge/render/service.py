@@ -89,7 +89,7 @@ def render_child_wait(conn: Connection, child_main: Callable[..., None], log_lev
         os.setpgrp()  # so a timeout kills its pool and plugins too
     configure_logging(log_level, "render")
     if preload:
-        for module in ("bridge.render.stems", "pedalboard", "fluidsynth", "scipy.signal"):
+        for module in ("bridge.render.stems", "pedalboard", "fluidsynth"):
             try:
                 __import__(module)
             except ImportError:  # the render reports it, in words, if it needs the module

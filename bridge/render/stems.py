@@ -180,11 +180,12 @@ class Mixdown:
             if held < trim:
                 log.info("%s: the mix is held at %.1f dBTP, %.1f LU under %.1f LUFS; a Limiter in [render.master] "
                          "keeps the loudness", self.source, preset.true_peak_dbtp, 20 * math.log10(trim / held), target)
-                gain *= held / trim  # the stems keep their share of the mix
+                if self.waits:
+                    gain *= held / trim  # the stems keep their share of the mix
             if held != 1.0:
                 mix *= np.float32(held)
+        mix_path = self._write(MIX, mix, 1.0)  # beside the stems still being written
         self.stems.update(stems.finish(gain))
-        mix_path = self._write(MIX, mix, 1.0)
         name = commit_set(mix_path.parent, self.base, [(tmp, path.name[len(self.base):]) for tmp, path in self.staged],
                           preset.overwrite, audio_only=True)  # stems already there: this set gets a number
         self.staged.clear()

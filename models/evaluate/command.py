@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, default=0, help="evaluate at most this many pieces")
     parser.add_argument("--files", type=int, default=0, help="read at most this many files of a source spec")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--metrics", choices=("nll", "music", "all"), default="nll",
+    parser.add_argument("--metrics", choices=("nll", "music", "all", "harmony"), default="nll",
                         help="nll: likelihood and chord metrics; music: what a musician hears, beside the held-out "
                         "songs' own piano (docs/models.md, 'How the music is measured'); all: both")
     parser.add_argument("--songs", type=int, default=20, help="held-out songs to accompany for --metrics music")
@@ -75,6 +75,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> dict[str, float]:
+    if args.metrics == "harmony":  # the harmonize task's chords against held-out POP909 songs' own (docs/models.md)
+        from models.evaluate.harmony import run_harmony
+
+        return run_harmony(args.model, args.data, args.songs, args.device)
     pieces = read_eval_data(args.data, args.style, not args.all, args.files)
     if args.limit:
         pieces = pieces[: args.limit]

@@ -1,4 +1,4 @@
-"""Harmonization measures (Yeh et al. 2021, plus key, chord-tone and root agreement) of chords under held-out melodies."""
+"""Harmonization measures (Yeh et al. 2021; key, chord tones, root agreement) of chords under held-out melodies."""
 
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ def _frames(melody: Sequence[Note], chords: Sequence[ChordSpan]):
 def ctnctr(melody: Sequence[Note], chords: Sequence[ChordSpan]) -> float:
     """(chord tones + proper non-chord tones) / (chord tones + non-chord tones), over melody frames.
 
-    A non-chord tone is proper when the next different melody note lies within 2 semitones of it.
+    A non-chord tone is proper when it resolves: the next different melody note lies within 2 semitones
+    and is a chord tone of the chord under it.
     """
     notes = sorted(melody, key=lambda n: n.start_beats)
     chord_tones = non_chord = proper = 0
@@ -52,9 +53,10 @@ def ctnctr(melody: Sequence[Note], chords: Sequence[ChordSpan]) -> float:
             chord_tones += 1
             continue
         non_chord += 1
-        following = next((n.pitch for n in notes[index + 1:] if n.pitch != pitch), None)
-        if following is not None and abs(following - pitch) <= 2:
-            proper += 1
+        following = next((n for n in notes[index + 1:] if n.pitch != pitch), None)
+        if following is not None and abs(following.pitch - pitch) <= 2:
+            under = chord_at(chords, following.start_beats)
+            proper += under is not None and following.pitch % 12 in under.pitch_classes
     total = chord_tones + non_chord
     return (chord_tones + proper) / total if total else math.nan
 
@@ -197,3 +199,26 @@ def annotation(excerpt: Excerpt) -> Sequence[ChordSpan]:
     """The reference column: the song's own chords."""
     return excerpt.chords
 
+
+
+def run_harmony(model_name: str, data: str, songs: int = 0, device: str = "cpu", bars: int = 16) -> dict[str, float]:
+    """``continuo eval --metrics harmony``: a model's harmonize at 1 and 2 chords per bar beside the annotation."""
+    import sys
+
+    from models.registry import load_generator
+    from models.types import Request
+
+    generator = load_generator(model_name, device)
+
+    def through(per_bar: float) -> Harmonize:
+        def harmonize(excerpt: Excerpt) -> Sequence[ChordSpan]:
+            request = Request(task="harmonize", melody=excerpt.melody, bars=excerpt.bars, parts=("bass",),
+                              chords_per_bar=per_bar, seed=1)
+            return generator.generate(request)[0].chords
+        return harmonize
+
+    excerpts = held_out_excerpts(data, bars, songs)
+    table = evaluate_harmony({f"{model_name} 1/bar": through(1.0), f"{model_name} 2/bar": through(2.0),
+                              "annotation": annotation}, excerpts)
+    sys.stdout.write(f"harmonize on {len(excerpts)} held-out POP909 songs, {bars} bars each\n{format_harmony(table)}\n")
+    return {f"{system} {measure}": value for system, row in table.items() for measure, value in row.items()}

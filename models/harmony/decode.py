@@ -1,4 +1,4 @@
-"""Decoding the whole progression: melody-fit scores per slot, learnt transitions with cadences, Viterbi or seeded sampling."""
+"""Decoding the whole progression: melody fit per slot, learnt transitions, cadences; Viterbi or seeded sampling."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 from models.harmony.melody_fit import log_softmax
 from models.harmony.table import CLASSES, STATES, ChordTable, Progressions
 
-MELODY_WEIGHT = 1.0  # scale of the melody fit against the progression's log-probabilities
-PRIOR_WEIGHT = 1.0  # how much of the chords' own frequency is taken out of the fit (the transitions hold it)
+MELODY_WEIGHT = 5.0  # scale of the melody fit against the progression's log-probabilities
+PRIOR_WEIGHT = 0.0  # how much of the chords' own frequency is taken out of the fit (the transitions hold it)
 CLASH = 1.5  # extra cost per weighted beat of the melody's other third against the chord's third
 CADENCE_BONUS = {4: 0.6, 8: 1.2}  # V-I / IV-I arriving on the last bar of a 4- or 8-bar phrase
 TONIC_END_BONUS = 3.0  # the tonic under the last slot when the melody ends on the tonic
@@ -80,8 +80,8 @@ def _step(matrix: np.ndarray, cadence_row: np.ndarray, cadential: tuple[int, ...
 
 
 def viterbi(emission: np.ndarray, matrix: np.ndarray, unary: np.ndarray, cadence: np.ndarray,
-            cadential: tuple[int, ...]) -> list[int]:
-    """The likeliest chord state per slot."""
+            cadential: tuple[int, ...]) -> tuple[list[int], float]:
+    """The likeliest chord state per slot, and its score."""
     slots = emission.shape[0]
     score = emission[0] + unary[0]  # (STATES,)
     back = np.zeros((slots, STATES), dtype=np.int64)
@@ -90,9 +90,10 @@ def viterbi(emission: np.ndarray, matrix: np.ndarray, unary: np.ndarray, cadence
         back[s] = total.argmax(axis=0)
         score = total.max(axis=0) + emission[s] + unary[s]
     path = [int(score.argmax())]
+    best = float(score.max())
     for s in range(slots - 1, 0, -1):
         path.append(int(back[s, path[-1]]))
-    return path[::-1]
+    return path[::-1], best
 
 
 def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:

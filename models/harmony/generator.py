@@ -1,4 +1,4 @@
-"""Any pitched model with the harmonizer in front: the harmonize task decodes the chords, then the parts are written over them."""
+"""Any pitched model with the harmonizer in front: harmonize decodes the chords, then the parts are written over them."""
 
 from __future__ import annotations
 

@@ -18,12 +18,12 @@ from models.harmony.decode import (
     transition_matrix,
     viterbi,
 )
-from models.harmony.key import resolve_key
+from models.harmony.key import key_candidates
 from models.harmony.melody_fit import slot_features, slot_pitch_weights
 from models.harmony.styles import CHORD_STYLES, Cell, style_cells
 from models.harmony.table import CLASSES, ChordTable
 from models.music.chords import parse_progression
-from models.music.keys import key_name
+from models.music.keys import key_name, parse_key
 from models.music.meter import bars_spanned, beats_per_bar
 from models.types import ChordSpan, Note
 
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 CHORDS_PER_BAR = (0.5, 1.0, 2.0)
 MAX_CHORD_TEMPERATURE = 2.0
+KEY_PROFILE = 5.0  # weight per slot of the key profile's correlation against the progression's score
 
 
 def default_table_path() -> Path:
@@ -103,21 +104,21 @@ class Harmonizer:
         beats = beats_per_bar(meter)
         if bars <= 0:
             bars = bars_spanned(melody, beats) if melody else 1
-        (tonic, mode), detected = resolve_key(key, melody, beats)
         slots = _slots(bars, beats, chords_per_bar)
         weights = slot_pitch_weights(melody, slots, beats)  # (S, 12)
-        features, evidence = slot_features(melody, slots, beats, tonic)
-        progressions = self.table.progressions(style, mode)
-        emission = emission_scores(features, evidence, np.roll(weights, -tonic, axis=1), self.table, mode)
-        matrix = transition_matrix(progressions, self.table.stay_probability(beats / chords_per_bar))
-        last = max(melody, key=lambda n: n.start_beats) if melody else None
-        ends_on_tonic = last is not None and last.pitch % 12 == tonic
-        unary, cadence = slot_bonuses(slots, beats, mode, ends_on_tonic, progressions)
-        _, cadential = cadence_targets(mode)
+        given = parse_key(key) if key else None
+        if given is not None:
+            tonic, mode = given
+        else:  # the key whose best progression, with its profile, explains the melody best
+            (tonic, mode), _ = max(
+                ((k, viterbi(*self._model(melody, slots, weights, beats, k, style))[1] + KEY_PROFILE * len(slots) * fit)
+                 for k, fit in key_candidates(melody, beats)), key=lambda pair: pair[1])
+        model = self._model(melody, slots, weights, beats, (tonic, mode), style)
         if temperature > 0:
-            path = sample_path(emission, matrix, unary, cadence, cadential, temperature, np.random.default_rng(seed))
+            path = sample_path(*model, temperature, np.random.default_rng(seed))
         else:
-            path = viterbi(emission, matrix, unary, cadence, cadential)
+            path, _ = viterbi(*model)
+        detected = given is None
         states = [((tonic + s // len(CLASSES)) % 12, CLASSES[s % len(CLASSES)]) for s in path]
         cells = [Cell(start, length, []) for start, length in slots]
         halves = [slot_pitch_weights(melody, [(a, n / 2), (a + n / 2, n / 2)], beats) for a, n in slots] \
@@ -127,6 +128,20 @@ class Harmonizer:
         spans = tuple(parse_progression(text, meter, bars))
         log.debug("harmonized %d bars in %s: %s", bars, key_name((tonic, mode)), text)
         return Harmony(spans, text, (tonic, mode), detected)
+
+
+    def _model(self, melody: Sequence[Note], slots: list[tuple[float, float]], weights: np.ndarray, beats: float,
+               key: tuple[int, str], style: str) -> tuple:
+        """What the decoder needs in one key: emissions, transitions, per-slot bonuses, the cadence chords."""
+        tonic, mode = key
+        features, evidence = slot_features(melody, slots, beats, tonic)
+        progressions = self.table.progressions(style, mode)
+        emission = emission_scores(features, evidence, np.roll(weights, -tonic, axis=1), self.table, mode)
+        matrix = transition_matrix(progressions, self.table.stay_probability(slots[0][1]))
+        last = max(melody, key=lambda n: n.start_beats) if melody else None
+        ends_on_tonic = last is not None and last.pitch % 12 == tonic
+        unary, cadence = slot_bonuses(slots, beats, mode, ends_on_tonic, progressions)
+        return emission, matrix, unary, cadence, cadence_targets(mode)[1]
 
 
 def _slots(bars: int, beats: float, chords_per_bar: float) -> list[tuple[float, float]]:

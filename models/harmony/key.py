@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from models.music.keys import parse_key
 from models.types import Note
 
 # Temperley's (Kostka-Payne) profiles: they separate a major key from its relative minor by the
@@ -46,8 +45,14 @@ def weighted_histogram(melody: Sequence[Note], beats_per_bar: float = 4.0) -> np
 
 def find_key(melody: Sequence[Note], beats_per_bar: float = 4.0) -> tuple[int, str]:
     """``(tonic_pc, 'major'|'minor')`` of a melody; C major when it has no notes."""
+    return key_candidates(melody, beats_per_bar, 1)[0][0]
+
+
+def key_candidates(melody: Sequence[Note], beats_per_bar: float = 4.0,
+                   count: int = 4) -> list[tuple[tuple[int, str], float]]:
+    """The ``count`` likeliest keys of a melody with their profile scores, best first."""
     if not melody:
-        return 0, "major"
+        return [((0, "major"), 0.0)]
     hist = weighted_histogram(melody, beats_per_bar)
     profiles = _profiles()
     centred = profiles - profiles.mean(axis=1, keepdims=True)
@@ -57,15 +62,6 @@ def find_key(melody: Sequence[Note], beats_per_bar: float = 4.0) -> tuple[int, s
     last = max(melody, key=lambda n: n.start_beats).pitch % 12
     scores[last] += TONIC_ENDING_BONUS
     scores[12 + last] += TONIC_ENDING_BONUS
-    best = int(np.argmax(scores))
-    return best % 12, "major" if best < 12 else "minor"
+    order = np.argsort(-scores)[:count]
+    return [((int(k) % 12, "major" if k < 12 else "minor"), float(scores[k])) for k in order]
 
-
-def resolve_key(text: str, melody: Sequence[Note], beats_per_bar: float = 4.0) -> tuple[tuple[int, str], bool]:
-    """The request's key when it names one, else the melody's: ``(key, detected)``.
-
-    Raises:
-        ChordError: ``text`` is not a key name (the message says what is accepted).
-    """
-    given = parse_key(text) if text else None
-    return (given, False) if given else (find_key(melody, beats_per_bar), True)

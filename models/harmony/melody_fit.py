@@ -1,4 +1,4 @@
-"""How well a chord fits a slot of melody: duration- and metric-weighted pitch classes, and the learnt softmax over chords."""
+"""How well a chord fits a slot of melody: duration- and metric-weighted pitch classes, a learnt softmax over chords."""
 
 from __future__ import annotations
 
@@ -40,14 +40,17 @@ def on_the_beat(melody: Sequence[Note], grid_beats: float, early_beats: float = 
 def slot_pitch_weights(melody: Sequence[Note], slots: Sequence[tuple[float, float]], beats_per_bar: float) -> np.ndarray:
     """(S, 12): duration- and metric-weighted melody pitch classes in each slot."""
     weights = np.zeros((len(slots), 12))
-    melody = on_the_beat(melody, beats_per_bar / 2)
-    for index, (start, length) in enumerate(slots):
-        end = start + length
-        for note in melody:
-            overlap = min(note.end_beats, end) - max(note.start_beats, start)
+    starts = np.array([start for start, _ in slots])
+    ends = np.array([start + length for start, length in slots])
+    for note in on_the_beat(melody, beats_per_bar / 2):
+        first = max(0, int(np.searchsorted(ends, note.start_beats + 1e-9, side="right")))
+        for index in range(first, len(slots)):
+            if starts[index] >= note.end_beats - 1e-9:
+                break
+            overlap = min(note.end_beats, ends[index]) - max(note.start_beats, starts[index])
             if overlap <= 1e-9:
                 continue
-            struck = note.start_beats >= start - 1e-6
+            struck = note.start_beats >= starts[index] - 1e-6
             weight = metric_weight(note.start_beats, beats_per_bar) if struck else SUSTAINED
             weights[index, note.pitch % 12] += overlap * weight
     return weights
@@ -59,11 +62,11 @@ def slot_features(melody: Sequence[Note], slots: Sequence[tuple[float, float]], 
     weights = np.roll(slot_pitch_weights(melody, slots, beats_per_bar), -tonic, axis=1)  # (S, 12) above the tonic
     total = weights.sum(axis=1, keepdims=True)
     first = np.zeros_like(weights)
-    moved = on_the_beat(melody, beats_per_bar / 2)
-    for index, (start, _) in enumerate(slots):
-        for note in moved:
-            if note.start_beats <= start + 1e-6 < note.end_beats:
-                first[index, (note.pitch - tonic) % 12] = 1.0
+    starts = np.array([start for start, _ in slots])
+    for note in on_the_beat(melody, beats_per_bar / 2):  # the note sounding as each slot begins
+        low = int(np.searchsorted(starts, note.start_beats - 1e-6))
+        high = int(np.searchsorted(starts, note.end_beats - 1e-6))
+        first[low:high, (note.pitch - tonic) % 12] = 1.0
     shares = weights / np.where(total > 0, total, 1.0)
     features = np.hstack([shares, (weights > 0).astype(float), first, np.ones((len(slots), 1))])
     return features, np.minimum(1.0, total[:, 0] / EVIDENCE_BEATS)

@@ -1,4 +1,4 @@
-"""Chord styles over decoded triads: sevenths by scale degree, jazz extensions, tritone substitutions, ii-V insertions."""
+"""Chord styles over decoded triads: sevenths by degree, jazz extensions, tritone substitutions, ii-V insertions."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.harmony.table import CLASSES
 from models.music.chords import QUALITIES, make_chord
 
 CHORD_STYLES = ("triads", "sevenths", "jazz")
@@ -19,7 +18,7 @@ _DIATONIC_SEVENTHS = {
 }
 _SEVENTH_DEFAULT = {"maj": "7", "min": "min7", "dim": "dim7", "sus4": "7sus4"}  # outside the key: secondary dominants
 _NINTHS = {"maj7": "maj9", "min7": "min9", "7": "9"}
-CLASH_SHARE = 0.12  # a tone is left out when this share of the slot's melody lies a semitone from it
+CLASH_SHARE = 0.12  # a tone is left out when this share of the slot's melody lies a semitone above it
 FIT_SHARE = 0.6  # an inserted or substituted chord must hold this share of the slot's melody
 
 
@@ -33,9 +32,10 @@ class Cell:
 
 
 def _clashes(pcs: np.ndarray, tone: int) -> bool:
-    """Does the melody lie a semitone from ``tone`` (pitch class) for a noticeable share of the slot?"""
+    """Does the melody sit a semitone above ``tone`` (pitch class), a minor ninth over it, for a noticeable
+    share of the slot? (A semitone below, a major seventh, is how a melody rubs on a chord without clashing.)"""
     total = pcs.sum()
-    return total > 0 and (pcs[(tone + 1) % 12] + pcs[(tone - 1) % 12]) / total >= CLASH_SHARE
+    return total > 0 and pcs[(tone + 1) % 12] / total >= CLASH_SHARE
 
 
 def _fits(pcs: np.ndarray, root: int, quality: str, tensions: tuple[int, ...] = ()) -> bool:

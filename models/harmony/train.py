@@ -12,8 +12,8 @@ import numpy as np
 from tqdm import tqdm
 
 from models.harmony.melody_fit import fit_softmax, slot_features
-from models.harmony.table import CLASSES, STATES, ChordTable, Progressions, state_of
-from models.music.chords import chord_at, parse_chord
+from models.harmony.table import STATES, ChordTable, Progressions, state_of
+from models.music.chords import parse_chord
 from models.music.keys import detect_key
 from models.types import ChordSpan, Note
 
@@ -21,8 +21,8 @@ log = logging.getLogger(__name__)
 
 SLOT_BEATS = (2.0, 4.0, 8.0)  # chords_per_bar 2, 1 and 0.5 in 4/4
 SMOOTHING = 4.0  # pseudo-counts of the back-off (how often the chord comes at all) per context
-FLOOR = 0.02
-FIT_SLOTS = (2.0, 4.0)  # the melody fit learns from half-bar and whole-bar slots  # share of a uniform distribution, so a chord the data never had stays possible
+FLOOR = 0.02  # share of a uniform distribution, so a chord the data never had stays possible
+FIT_SLOTS = (2.0, 4.0)  # the melody fit learns from half-bar and whole-bar slots
 
 
 class _Counts:

@@ -14,7 +14,7 @@ from models.markov.table import MarkovTable
 from models.music.chords import make_chord, parse_chord, parse_progression
 from models.music.keys import detect_key, key_name, parse_key
 from models.music.meter import bars_spanned, beats_per_bar
-from models.music.notes import MONOPHONIC, clip_notes, tidy
+from models.music.notes import MONOPHONIC, clip_notes, tidy, with_prompt
 from models.music.recognise import recognise_chords
 from models.sampling import Sampling
 from models.types import ChordSpan, Note, ProgressFn, Request, Result
@@ -169,7 +169,8 @@ class MarkovGenerator:
                 notes += writer.write_bar(bar)
                 tracker.step()
             out[part] = tidy(notes, bars * bpb, part in MONOPHONIC)
-        return self._result(request, out, spans, bars, key=key_name(key), prompt_bars=str(prompt_bars))
+        result = self._result(request, out, spans, bars, key=key_name(key), prompt_bars=str(prompt_bars))
+        return with_prompt(result, prompt, prompt_spans, prompt_bars, bpb) if request.include_prompt else result
 
     def _extend_chords(self, request: Request, prompt_spans: Sequence[ChordSpan], key: tuple[int, str],
                        bars: int, rng: np.random.Generator) -> list[ChordSpan]:

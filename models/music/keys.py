@@ -1,4 +1,4 @@
-"""Keys: reading key names, estimating the key of notes, the diatonic chords of a key, naming a key."""
+"""Keys: reading key names, estimating the key of notes, the chords of a key, naming a key."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 
-from models.music.chords import ChordError, make_chord, pitch_class
+from models.music.chords import QUALITIES, ChordError, make_chord, pitch_class
 from models.types import Note
 
 
@@ -68,6 +68,21 @@ def diatonic_chords(key: tuple[int, str]) -> dict[tuple[int, str], float]:
                (9, "min", 0.9), (7, "7", 0.6), (2, "min7", 0.4), (9, "min7", 0.4), (0, "maj7", 0.3),
                (5, "maj7", 0.3), (4, "7", 0.3), (11, "dim", 0.2)]
     return {((major + step) % 12, quality): weight for step, quality, weight in degrees}
+
+
+# The notes of a key above its tonic (minor: the natural minor and the leading tone, for V and vii°), and the
+# borrowed chords a key commonly takes as (degree, quality): iv, bVI, bVII and bIII from the parallel minor;
+# IV (dorian), the Neapolitan bII and the Picardy I in minor.
+SCALES = {"major": frozenset({0, 2, 4, 5, 7, 9, 11}), "minor": frozenset({0, 2, 3, 5, 7, 8, 10, 11})}
+BORROWED = {"major": frozenset({(5, "min"), (5, "min7"), (8, "maj"), (10, "maj"), (10, "7"), (3, "maj")}),
+            "minor": frozenset({(5, "maj"), (5, "7"), (1, "maj"), (0, "maj")})}
+
+
+def in_key(key: tuple[int, str], root: int, quality: str) -> bool:
+    """True for a chord of ``key``: every tone in its scale, or one of its common borrowed chords."""
+    tonic, mode = key
+    degree = (root - tonic) % 12
+    return all((degree + step) % 12 in SCALES[mode] for step in QUALITIES[quality]) or (degree, quality) in BORROWED[mode]
 
 
 def key_name(key: tuple[int, str]) -> str:

@@ -1,10 +1,10 @@
-"""Note helpers: monophonic parts, the pad register, clipping, overlap clean-up and notes in a bar."""
+"""Note helpers: monophonic parts, the pad register, clipping, overlap clean-up, notes in a bar, a prompt joined to its continuation."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from models.types import Note
+from models.types import ChordSpan, Note, Result
 
 # Parts (and four-voice tracks) that sound one note at a time.
 MONOPHONIC = ("melody", "counter", "bass", "soprano", "alto", "tenor", "bassvoice", "arp")
@@ -47,3 +47,34 @@ def tidy(notes: Sequence[Note], total_beats: float, monophonic: bool) -> tuple[N
 def notes_in_bar(notes: Sequence[Note], start: float, beats: float) -> list[Note]:
     """The notes starting in the bar from ``start`` lasting ``beats``."""
     return [n for n in notes if start - 1e-6 <= n.start_beats < start + beats - 1e-6]
+
+
+def split_top_line(notes: Sequence[Note]) -> tuple[list[Note], list[Note]]:
+    """(the highest note of each onset, in time order; every other note)."""
+    top: dict[float, Note] = {}
+    for note in notes:
+        if note.start_beats not in top or note.pitch > top[note.start_beats].pitch:
+            top[note.start_beats] = note
+    line = sorted(top.values(), key=lambda n: n.start_beats)
+    return line, [n for n in notes if top.get(n.start_beats) is not n]
+
+
+def with_prompt(result: Result, prompt: Sequence[Note], prompt_chords: Sequence[ChordSpan], prompt_bars: int,
+                beats_per_bar: float) -> Result:
+    """A continuation preceded by its prompt, as one result from the prompt's first bar.
+
+    The prompt's notes are kept as given (cut at its last bar line): its top line in "melody", the rest
+    in "keys" when the result has keys, else in "melody" too; the continuation's notes and chords move
+    ``prompt_bars`` bars later.
+    """
+    offset = prompt_bars * beats_per_bar
+    line, rest = split_top_line(prompt)
+    given = {"melody": line + ([] if "keys" in result.parts else rest), "keys": rest if "keys" in result.parts else []}
+    parts = {}
+    for part, notes in result.parts.items():
+        later = [Note(n.pitch, n.start_beats + offset, n.duration_beats, n.velocity) for n in notes]
+        parts[part] = clip_notes(given.get(part, []), offset) + tuple(later)  # the prompt ends where they start
+    chords = tuple(prompt_chords) + tuple(ChordSpan(c.symbol, c.start_beats + offset, c.duration_beats)
+                                          for c in result.chords)
+    info = {**result.info, "prompt_bars": str(prompt_bars), "include_prompt": "true"}
+    return Result(parts, chords, prompt_bars + result.bars, result.meter, result.tempo, info)

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from models.sampling import Sampling, sample_token
-from models.transformer.grammar import Section, State, advance, harmony_bias, legal_tokens, start
+from models.transformer.grammar import Section, State, advance, harmony_bias, key_bias, legal_tokens, start
 from models.transformer.numpy_decoder import NumpyDecoder, one_thread
 from models.transformer.tokens import BAR, PAD, PITCH0
 from models.transformer.voice_leading import VOICES, VoiceTracker
@@ -110,8 +110,14 @@ def _rebuild(model: nn.Module, rows: list[_Row], keep: int) -> tuple[object, tor
 
 
 def run_plans(model: nn.Module, plans: Sequence[Plan], sampling: Sampling, seed: int,
-              on_bar: Callable[[int], None] | None = None, int8: bool = True, harmony: float = 1.0) -> list[list[int]]:
-    """Decode every plan (one batch); returns each row's full token list.
+              on_bar: Callable[[float], None] | None = None, int8: bool = True, harmony: float = 1.0) -> list[list[int]]:
+    """Decode every plan; returns each row's full token list.
+
+    Row ``r`` draws from its own generator seeded ``seed + r``, so its tokens never depend on the
+    other rows: variation ``r`` of a request is the single result of seed ``seed + r``. On the CPU
+    each row is decoded alone by the NumPy decoder (a batch of 3 rows on one thread took as long as
+    3 single rows), so it is also the same computation; elsewhere (CUDA, the LSTM) the rows are one
+    batch, whose products may round differently from a batch of one.
 
     ``harmony``: strength of ``grammar.harmony_bias`` on pitches (0: the network's own distribution).
 
@@ -119,17 +125,34 @@ def run_plans(model: nn.Module, plans: Sequence[Plan], sampling: Sampling, seed:
     On the CPU, torch and BLAS run on one thread meanwhile (``one_thread``: a batch of 3 variations
     took 8.7 s on two threads with the other core busy, 0.94 s on one).
 
-    ``on_bar(bars)`` is called whenever the slowest row has finished another bar; what it raises propagates.
+    ``on_bar(bars)`` is called whenever the slowest row has finished another bar (a fraction of a bar
+    per row when rows are decoded one after another); what it raises propagates.
     """
     on_cpu = model.embed.weight.device.type == "cpu"  # type: ignore[union-attr]
+    seeds = [seed + r for r in range(len(plans))]
     with one_thread() if on_cpu else contextlib.nullcontext():
-        return _run_plans(model, plans, sampling, seed, on_bar, int8, harmony)
+        if len(plans) == 1 or not (on_cpu and NumpyDecoder.supports(model)):
+            return _run_plans(model, plans, sampling, seeds, on_bar, int8, harmony)
+        rows = []
+        for r, plan in enumerate(plans):
+            rows += _run_plans(model, [plan], sampling, [seeds[r]], _row_progress(on_bar, plan, r, len(plans)), int8,
+                               harmony)
+        return rows
+
+
+def _row_progress(on_bar: Callable[[float], None] | None, plan: Plan, row: int,
+                  rows: int) -> Callable[[float], None] | None:
+    """``on_bar`` for row ``row`` of ``rows`` decoded one after another: bars of the whole request."""
+    if on_bar is None:
+        return None
+    count = sum(1 for item in plan if isinstance(item, int) and item == BAR)
+    return lambda bars: on_bar((row * count + bars) / rows)
 
 
 @torch.inference_mode()
-def _run_plans(model: nn.Module, plans: Sequence[Plan], sampling: Sampling, seed: int,
-               on_bar: Callable[[int], None] | None, int8: bool, harmony: float) -> list[list[int]]:
-    rng = np.random.default_rng(seed)
+def _run_plans(model: nn.Module, plans: Sequence[Plan], sampling: Sampling, seeds: Sequence[int],
+               on_bar: Callable[[float], None] | None, int8: bool, harmony: float) -> list[list[int]]:
+    rngs = [np.random.default_rng(seed) for seed in seeds]  # one generator per row
     rows = [_Row(list(p)) for p in plans]
     device = model.embed.weight.device  # type: ignore[union-attr]
     n_ctx = getattr(model.config, "n_ctx", 1 << 30) if model.config.kind == "transformer" else 1 << 30  # type: ignore[union-attr]
@@ -156,7 +179,12 @@ def _run_plans(model: nn.Module, plans: Sequence[Plan], sampling: Sampling, seed
                     if bias is not None:
                         row_logits = row_logits.copy()
                         row_logits[PITCH0:PITCH0 + 128] += bias
-                    token = sample_token(row_logits, legal_tokens(row.state), rng, sampling)
+                    in_key = key_bias(row.state)
+                    if in_key is not None:
+                        first, weights = in_key
+                        row_logits = row_logits.copy()
+                        row_logits[first:first + len(weights)] += weights
+                    token = sample_token(row_logits, legal_tokens(row.state), rngs[r], sampling)
                     row.take_sampled(token)
                     step_tokens.append([token])
         for row, tokens in zip(rows, step_tokens):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -11,14 +12,16 @@ import numpy as np
 import torch
 
 from models.music.chords import chord_at, parse_progression
-from models.music.keys import parse_key
+from models.music.keys import detect_key, key_name, parse_key
 from models.music.meter import TICKS_PER_BEAT, bars_spanned, beats_per_bar
-from models.music.notes import MONOPHONIC, notes_in_bar, tidy
+from models.music.notes import MONOPHONIC, notes_in_bar, split_top_line, tidy, with_prompt
 from models.music.recognise import recognise_chords
 from models.sampling import Sampling
+from models.styles import style_choices
 from models.transformer.checkpoint import load_model, recorded_learning
 from models.transformer.decoding import Plan, run_plans
-from models.transformer.grammar import ENTER_BY, Section
+from models.transformer.grammar import ENTER_BY, ENTER_BY_METERS, Section
+from models.transformer.numpy_decoder import one_thread
 from models.transformer.tokenizer import decode, encode_chords, encode_notes
 from models.transformer.tokens import (
     BAR,
@@ -32,7 +35,7 @@ from models.transformer.tokens import (
     meter_ticks,
 )
 from models.types import METERS, PARTS, STYLES, ChordSpan, Note, ProgressFn, Request, Result
-from models.validation import check_inputs, check_request, require
+from models.validation import RequestError, check_inputs, check_request, require
 
 log = logging.getLogger(__name__)
 
@@ -78,17 +81,6 @@ def _bar_chords(spans: Sequence[ChordSpan], start: float, ticks: int) -> tuple[t
     return tuple(out)
 
 
-def _split_prompt(prompt: Sequence[Note]) -> tuple[list[Note], list[Note]]:
-    """Top line of a prompt (highest note per onset) and the rest."""
-    top: dict[float, Note] = {}
-    for note in prompt:
-        if note.start_beats not in top or note.pitch > top[note.start_beats].pitch:
-            top[note.start_beats] = note
-    melody = sorted(top.values(), key=lambda n: n.start_beats)
-    rest = [n for n in prompt if top.get(n.start_beats) is not n]
-    return melody, rest
-
-
 class TransformerGenerator:
     """A trained checkpoint serving every task; implements ``models.types.Generator``."""
 
@@ -121,19 +113,27 @@ class TransformerGenerator:
     # ------------------------------------------------------------ entry point
 
     def generate(self, request: Request, progress: ProgressFn | None = None) -> list[Result]:
-        """Return ``request.variations`` results, decoded as one batch from one seed.
+        """Return ``request.variations`` results; variation ``i`` is drawn with seed ``seed + i`` (its
+        ``info["seed"]``), the same notes as a request for one variation with that seed.
+
+        On the CPU everything runs with torch, BLAS and OpenMP on one thread (``one_thread``), so the
+        notes depend on the request alone, not on the caller's thread settings or the machine's load.
 
         Raises:
             ValueError: unknown task, part, style or meter; a missing clip or chord progression;
                 out-of-range sampling settings.
         """
+        with one_thread() if self.model.embed.weight.device.type == "cpu" else contextlib.nullcontext():
+            return self._generate(request, progress)
+
+    def _generate(self, request: Request, progress: ProgressFn | None) -> list[Result]:
         self._validate(request)
         seed = request.seed if request.seed is not None else int(np.random.SeedSequence().entropy % 2**31)
         bars, finish = getattr(self, f"_{request.task}")(request)
         plan = self._plan(request.style, bars)
         sampling = Sampling(request.temperature, request.top_k, request.top_p)
 
-        def on_bar(done: int) -> None:
+        def on_bar(done: float) -> None:
             if progress is not None:
                 progress(min(done / (len(bars) + 1), 0.99))
 
@@ -142,7 +142,7 @@ class TransformerGenerator:
         for index, tokens in enumerate(rows):
             result = finish(decode(tokens))
             result.info.update({"model": self.name, "task": request.task, "style": request.style,
-                                "seed": str(seed), "variation": str(index)})
+                                "seed": str(seed + index), "variation": str(index)})
             results.append(result)
         if progress is not None:
             progress(1.0)
@@ -153,9 +153,8 @@ class TransformerGenerator:
                       who="the model", drums_note="this model was trained without drum tracks")
         learnt = self.trained_styles
         if request.style not in learnt:
-            raise ValueError(f"style '{request.style}' is not one the {self.name} model learnt (its training data "
-                             f"had {', '.join(sorted(learnt))}): choose style {sorted(learnt)[0]}, or the Markov "
-                             "model (model markov), which knows pop, ballad and upbeat")
+            raise RequestError(style_choices(request.style, learnt, f"the {self.name} model", "learnt") + " (or the "
+                               "Markov model, model markov, which knows pop, ballad and upbeat)", "style")
 
     # ------------------------------------------------------------ plans
 
@@ -175,8 +174,9 @@ class TransformerGenerator:
                         plan.append(replace(content, chords=harmony))
                     elif content is None:
                         first = track not in started
+                        entry = ENTER_BY.get(track) if first and bar.meter in ENTER_BY_METERS else None
                         plan.append(Section(track, ticks, end=-1, chords=harmony, min_density=int(first),
-                                            enter_by=ENTER_BY.get(track) if first else None))
+                                            enter_by=entry))
                         started.add(track)
                     elif track == "chord":
                         plan += encode_chords(content, bar.start, ticks)
@@ -236,12 +236,17 @@ class TransformerGenerator:
         melody_track = part_tracks(["melody"], request.style)["melody"][0]
         bars = self._grid(request, count)
         written = [p for p in request.parts if p != "melody"]
+        # the chords keep to the key asked for, or the melody's (models/transformer/grammar.py: key_bias)
+        key = parse_key(request.key) if request.key else detect_key(melody)
         for bar in bars:
             bar.controls[melody_track] = notes_in_bar(melody, bar.start, beats)
-            bar.targets = {"chord": None} | self._targets(request, written)
+            bar.targets = {"chord": Section("chord", meter_ticks(bar.meter), -1, key=key)} | \
+                self._targets(request, written)
 
         def finish(decoded) -> Result:
-            return self._parts_result(request, decoded, request.parts, decoded.chords, count, given={"melody": melody})
+            result = self._parts_result(request, decoded, request.parts, decoded.chords, count, given={"melody": melody})
+            result.info.update(key=key_name(key), key_source="request" if request.key else "melody")
+            return result
         return bars, finish
 
     def _continue(self, request: Request):
@@ -251,7 +256,7 @@ class TransformerGenerator:
         count = request.bars or 4
         key = parse_key(request.key) if request.key else None
         spans = recognise_chords(prompt, request.meter, prompt_bars, key=key)
-        melody, rest = _split_prompt(prompt)
+        melody, rest = split_top_line(prompt)
         parts = ("melody",) + tuple(p for p in request.parts if p != "melody")
         tracks = part_tracks(parts, request.style)
         bars = self._grid(request, prompt_bars + count)
@@ -269,7 +274,7 @@ class TransformerGenerator:
                       for c in decoded.chords if c.start_beats >= offset - 1e-6]
             result = self._parts_result(request, decoded, parts, chords, count, offset)
             result.info["prompt_bars"] = str(prompt_bars)
-            return result
+            return with_prompt(result, prompt, spans, prompt_bars, beats) if request.include_prompt else result
         return bars, finish
 
     def _source_setup(self, request: Request):

@@ -1,4 +1,4 @@
-"""Grammar of a target section as small pure functions that mask logits, and the harmony bias on pitches."""
+"""Grammar of a target section as small pure functions that mask logits; the harmony bias on pitches, the key bias on chords."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.music.keys import in_key
 from models.music.meter import TICKS_PER_BEAT
 from models.transformer.tokens import (
     BASS0,
@@ -33,12 +34,14 @@ PITCH_RANGE = {"melody": (48, 96), "counter": (43, 91), "keys": (36, 96), "bass"
                "arp": (36, 96), "drums": (27, 87), "soprano": (55, 84), "alto": (50, 79), "tenor": (43, 72),
                "bassvoice": (33, 65)}
 MAX_POLYPHONY = {"keys": 6, "pad": 5, "arp": 1, "drums": 4}
-# The latest tick of the first note in a track's first freely written bar (``Section.enter_by``). In
-# one POP909 song in six a run of annotated bar lines sits a beat off the music (models/data/pop909.py,
+# The latest tick of the first note in a track's first freely written 4/4 bar (``Section.enter_by``).
+# In one POP909 song in six a run of annotated bar lines sits a beat off the music (models/data/pop909.py,
 # ``aligned_bars``): the shipped model learnt that a song may be a beat late and, with nothing before
 # it, chose that in about a fifth of its 4/4 accompaniments, then kept it in every bar (issue 15). In
 # aligned songs the bass starts on the bar line and the keys within the first beat in 95 % of bars.
+# POP909 is all 4/4; in other meters (pop never seen there) the rule left more bars empty, so it stays off.
 ENTER_BY = {"bass": 0, "keys": TICKS_PER_BEAT - 1}
+ENTER_BY_METERS = ((4, 4),)
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,8 @@ class Section:
     ``rhythm``: if given, the exact (tick, duration index, note count) events to write (pitches are
     sampled); ``density``: a forced density bucket (else ``min_density`` is the lowest allowed);
     ``end``: the token that closes the section;
-    ``chords``: (tick, pitch classes) of the given chords in this bar, for ``harmony_bias``.
+    ``chords``: (tick, pitch classes) of the given chords in this bar, for ``harmony_bias``;
+    ``key``: a chord section's key, for ``key_bias``.
     """
 
     track: str
@@ -60,6 +64,7 @@ class Section:
     chords: tuple[tuple[int, frozenset[int]], ...] = ()
     min_density: int = 0  # the lowest density bucket to allow when ``density`` is not forced (1: not empty)
     enter_by: int | None = None  # the latest tick for the first note (None: any), see ``ENTER_BY``
+    key: tuple[int, str] | None = None  # chords: (tonic pitch class, mode) to keep them in, see ``key_bias``
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,7 @@ class State:
     onsets: int = 0
     density: int = 0
     event: int = 0  # index into section.rhythm
+    root: int = -1  # chords: the root just written
 
     @property
     def is_chord(self) -> bool:
@@ -180,8 +186,10 @@ def advance(state: State, token: int) -> State:
     if state.is_chord:
         if kind == "POS":
             return _moved(state, stage="pos", pos=index)
-        if kind in ("ROOT", "QUAL"):
-            return _moved(state, stage=kind.lower())
+        if kind == "ROOT":
+            return _moved(state, stage="root", root=index)
+        if kind == "QUAL":
+            return _moved(state, stage="qual")
         return _moved(state, stage="done")  # CHORD_N or BASS
     if kind == "DENS":
         return _moved(state, stage="dens", density=index)
@@ -222,5 +230,28 @@ def harmony_bias(state: State, strength: float = 1.0) -> np.ndarray | None:
 @functools.lru_cache(maxsize=512)
 def _bias_table(pcs: frozenset[int], weight: float) -> np.ndarray:
     table = np.where(np.isin(_PITCH_CLASS, list(pcs)), 0.0, np.log(weight))
+    table.flags.writeable = False
+    return table
+
+
+# How much less likely a chord outside the section's key (its scale's chords and common borrowed ones,
+# ``models.music.keys.in_key``) is made: a root that has no chord of the key, a quality that leaves it.
+KEY_WEIGHT = 0.05
+
+
+def key_bias(state: State) -> tuple[int, np.ndarray] | None:
+    """(first token, log-weights) to add to the logits from that token on, for the next token of a chord
+    section with a key: its ROOT (stage pos) or QUAL (stage root) tokens; None elsewhere."""
+    key = state.section.key
+    if key is None or not state.is_chord or state.stage not in ("pos", "root"):
+        return None
+    table = _key_table(key)  # (12 roots, qualities)
+    return (ROOT0, table.max(axis=1)) if state.stage == "pos" else (QUAL0, table[state.root])
+
+
+@functools.lru_cache(maxsize=24)
+def _key_table(key: tuple[int, str]) -> np.ndarray:
+    table = np.array([[0.0 if in_key(key, root, quality) else np.log(KEY_WEIGHT) for quality in CHORD_QUALITIES]
+                      for root in range(12)])
     table.flags.writeable = False
     return table

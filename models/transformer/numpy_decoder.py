@@ -59,7 +59,7 @@ def _int8_blocks(model: torch.nn.Module) -> list[tuple[tuple[torch.Tensor, torch
 
 @functools.cache
 def _blas():
-    """threadpoolctl's view of the BLAS libraries NumPy loaded, made once per process."""
+    """threadpoolctl's view of the BLAS and OpenMP libraries loaded (NumPy's, torch's), made once per process."""
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()
@@ -67,19 +67,23 @@ def _blas():
 
 @contextlib.contextmanager
 def one_thread() -> Iterator[None]:
-    """torch and NumPy's BLAS on one thread inside the block.
+    """torch, NumPy's BLAS and every OpenMP runtime on one thread inside the block.
 
     The products of one decoding step take 10-30 µs each: splitting them across threads gains
     nothing here on an idle machine, and when another program keeps a core busy (a DAW's audio
     engine, a training run) the threads wait for each other at every product: 15x slower with one
     core taken. On an idle machine OpenBLAS's second thread still costs about 5 % of the wall time
     and doubles the CPU time of a request.
+
+    It also makes the notes a function of the request alone: how a product is split over threads
+    changes its last bits (torch's batched decoding step differs between 1 and 2 threads), so the
+    thread count is fixed rather than left to the caller's settings or the environment.
     """
     previous = torch.get_num_threads()
     if previous != 1:
         torch.set_num_threads(1)
     try:
-        with _blas().limit(limits=1, user_api="blas"):
+        with _blas().limit(limits=1):
             yield
     finally:
         if previous != 1:

@@ -128,6 +128,8 @@ def test_doctor_names_each_problem_and_its_fix(tmp_path: Path) -> None:
     checks = _doctor_report(out.stdout)
     assert out.returncode == 1, out.stderr
     assert checks["model"][0] == checks["torch"][0] == checks["python"][0] == "ok"
+    assert "midi" in checks and all(mark == "ok" for name, (mark, _, _) in checks.items()
+                                    if name.startswith("midi ") and name != "midi timing")  # one MIDI verdict
     port_fix = "stop the program using it (another continuo?) or choose --port"
     for label in ("UDP", "TCP"):
         assert checks[f"osc {label} port {port}"] == ("FAIL", "Address already in use", port_fix)

@@ -24,12 +24,16 @@ def test_styles_go_to_the_model_that_learnt_them() -> None:
     router = StyleRouter(primary, lambda: loads.append(1) or fallback)
     assert "transformer" in router.name and router.device == "cpu"
     for style, model in (("pop", "transformer"), ("chorale", "transformer"), ("ballad", "markov"),
-                         ("upbeat", "markov"), ("jazz", "transformer")):
+                         ("upbeat", "markov")):
         assert router.model_for(style) == model, style
         [result] = router.generate(Request(task="accompany", chords="C", style=style))
-        assert result.info["model"] == model
+        assert result.info["model"] == model and "notice" not in result.info  # the default's design, no warning
     assert loads == [1]  # the Markov chain is loaded once, when first needed
-    assert [r.style for r in primary.requests] == ["pop", "chorale", "jazz"]  # jazz: the transformer refuses it
+    # a style neither knows: the nearest one there is, and all of them
+    with pytest.raises(ValueError, match="style 'jazz' is not one the transformer or markov model knows: the nearest "
+                                         "is 'upbeat'; choose from ballad, chorale, folk, pop, upbeat"):
+        router.generate(Request(task="accompany", chords="C", style="jazz"))
+    assert [r.style for r in primary.requests] == ["pop", "chorale"]
 
 
 def test_a_checkpoint_without_style_records_answers_every_style() -> None:

@@ -50,3 +50,18 @@ def test_the_default_model_writes_drums_on_every_bar_beside_bass_and_keys():
                                    tempo=100, bars=8, seed=3))[0]
     assert set(result.parts) == {"bass", "keys", "drums"}
     assert {int(n.start_beats // 4) for n in result.parts["drums"]} == set(range(8))
+
+
+def test_the_daemon_sends_drums_over_osc_and_writes_them_on_channel_10(start_app, connect):
+    import mido
+
+    app = start_app(model="default")
+    client = connect("udp", target=app)
+    result = client.generate("groove", timeout=120, task="accompany", chords="Am | F | C | G", parts="bass,drums",
+                             bars=4, style="funk", tempo=100, fills=4, humanize=0, seed=5)
+    drums = result.parts["drums"]
+    assert {int(start // 4) for _, start, _, _ in drums} == {0, 1, 2, 3}
+    assert all(abs(start * 12 - round(start * 12)) < 1e-3 for _, start, _, _ in drums)  # humanize 0: on the grid
+    midi = mido.MidiFile(result.paths[0])
+    channels = {m.channel for track in midi.tracks for m in track if m.type == "note_on" and track.name == "drums"}
+    assert channels == {9}

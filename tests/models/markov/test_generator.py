@@ -182,7 +182,8 @@ def test_progress_is_called_and_can_cancel(generator):
     (Request(chords="C | | G"), "bar 2"),
     (Request(chords="C", parts=("drums",)), "no drums"),
     (Request(chords="C", parts=("tuba",)), "unknown part 'tuba'"),
-    (Request(chords="C", style="jazz"), "unknown style 'jazz'.*pop"),
+    (Request(chords="C", style="jazz"), "style 'jazz' is not one .* knows: the nearest is 'upbeat'; choose from "
+     "ballad, chorale, classical, folk, pop, renaissance, upbeat"),
     (Request(chords="C", meter=(5, 4)), "5/4 is not supported"),
     (Request(chords="C", temperature=0), "temperature"),
     (Request(chords="C", top_p=0), "top_p"),

@@ -116,7 +116,7 @@ def test_a_style_the_checkpoint_never_learnt_is_refused_with_the_fix(tmp_path):
     path = _tiny_checkpoint(tmp_path / "pop.safetensors", {"styles": ["chorale", "pop"], "parts": SIX_PARTS})
     generator = TransformerGenerator.load(path, "cpu")
     assert generator.trained_styles == {"pop", "chorale"}
-    with pytest.raises(ValueError, match="style 'ballad' is not one .* learnt .*chorale, pop.*model markov"):
+    with pytest.raises(ValueError, match="style 'ballad' is not one .* learnt: the nearest is 'pop'; choose from chorale, pop.*model markov"):
         generator.generate(Request(chords="C | G", parts=("bass",), style="ballad", seed=1))
     assert generator.generate(Request(chords="C | G", parts=("bass",), style="chorale", seed=1))
 

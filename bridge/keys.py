@@ -40,7 +40,8 @@ KEYS: dict[str, Key] = {k.name: k for k in (
     Key("temperature", "float", "randomness: below 1 safer, above 1 wilder", 0.01, 3),
     Key("top_p", "float", "sample only from the likeliest choices covering this probability", 0.01, 1),
     Key("top_k", "int", "sample only from the k likeliest choices (0: no limit)", 0, 1024),
-    Key("seed", "int", "random seed: the same seed and inputs give the same notes", 0, 2**31 - 1),
+    Key("seed", "int", "random seed: the same seed and inputs give the same notes, on any load and thread settings; "
+        "variation i is the take of seed + i", 0, 2**31 - 1),
     Key("variations", "int", "how many different results", 1, 16),
     Key("infill_bars", "bars", "bars to rewrite for infill, e.g. 3,4 or 3-6"),
     Key("fills", "int", "drums: a fill at the end of every 4 or 8 bars, or 0 for none (default 4)", 0, 8),

@@ -173,6 +173,11 @@ class StyleRouter:
         self.name = f"default ({primary.name}, markov for the styles it did not learn)" if default else primary.name
         self.device = primary.device
 
+    def __getattr__(self, name: str):  # what else a caller asks of the primary model (its network, its table)
+        if name.startswith("_") or name == "primary":
+            raise AttributeError(name)
+        return getattr(self.primary, name)
+
     def model_for(self, style: str) -> str:
         """The name of the model that answers a request in ``style``."""
         index = self._routes.get(style)

@@ -98,9 +98,9 @@ class DrumGenerator:
         if request.task not in TASKS:
             raise ValueError(f"unknown task '{request.task}': choose one of {', '.join(TASKS)}")
         style = drum_style(request.style)
-        if style not in self.trained_styles:
-            raise ValueError(f"drum style '{style}' is not one the drum model learnt: it knows "
-                             f"{', '.join(sorted(self.trained_styles))}")
+        if style not in self.trained_styles:  # gospel: the Groove set has fills of it but no grooves to learn
+            raise ValueError(f"drum style '{style}' is not one the drum model learnt: choose one of "
+                             f"{', '.join(sorted(self.trained_styles))} with --style (OSC key style)")
         if tuple(request.meter) not in METERS:
             meters = ", ".join(f"{a}/{b}" for a, b in METERS)
             raise ValueError(f"meter {request.meter[0]}/{request.meter[1]} is not supported: use one of {meters}")

@@ -59,7 +59,7 @@ class HarmonizingGenerator:
                 seed=request.seed)
         except ChordError as err:
             raise ValueError(str(err)) from err
-        log.info("harmonized %d bars in %s: %s", bars, harmony.key_name, harmony.text)
+        log.debug("harmonized %d bars in %s: %s", bars, harmony.key_name, harmony.text)
         results = self.inner.generate(request.replace(task="accompany", chords=harmony.text, bars=bars), progress)
         for result in results:
             result.info.update({"task": "harmonize", "key": harmony.key_name, "chords": harmony.text,

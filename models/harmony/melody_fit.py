@@ -12,7 +12,7 @@ from models.types import Note
 ANTICIPATION = 0.5  # beats: how early a held note may come before the half bar whose chord it belongs to
 SUSTAINED = 0.6  # a note begun in an earlier slot counts less than one struck in this slot
 EVIDENCE_BEATS = 1.0  # a slot with less weighted melody than this has its fit scaled down
-FEATURES = 37  # shares of the 12 pitch classes above the tonic, which of them sound, which sounds at the slot's start, 1
+FEATURES = 37  # 12 pitch-class shares above the tonic, 12 sounding or not, 12 for the one at the slot's start, 1
 
 
 def metric_weight(offset_beats: float, beats_per_bar: float) -> float:

@@ -42,7 +42,7 @@ def test_the_tempo_is_the_daws_to_a_hundredth(bpm: float, period: float) -> None
 
 def test_a_new_tempo_is_followed_within_a_few_beats() -> None:
     clock, when = clock_at(120.0, 16)
-    clock, _ = clock_at(126.0, 4, clock=clock, start=when)
+    clock, when = clock_at(126.0, 4, clock=clock, start=when)
     assert clock.bpm == pytest.approx(126.0, abs=0.05)
-    clock, _ = clock_at(126.0, 16, clock=clock, start=_)
+    clock, when = clock_at(126.0, 16, clock=clock, start=when)
     assert clock.bpm == pytest.approx(126.0, abs=0.0101)

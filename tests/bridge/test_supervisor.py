@@ -29,6 +29,10 @@ class Task:
     ends: list[str] = field(default_factory=list)
     _once: Once = field(default_factory=Once)
 
+    @property
+    def ended(self) -> bool:  # what the supervisor asks of a queued job (QueuedJob)
+        return self._once.ended
+
 
 class Toy(Supervisor[Task]):
     """Runs tasks on its thread: ``block`` waits for the gate, ``bug`` raises like a bug would."""

@@ -56,7 +56,8 @@ class WithDrums:
                                         None if progress is None else lambda f: progress(0.7 * f))
         out = []
         for index, result in enumerate(results):
-            seed = int(result.info.get("seed", request.seed or 0)) + index
+            # the pitched model reports each variation's own seed (seed + i); drums draw from the same one
+            seed = int(result.info["seed"]) if "seed" in result.info else (request.seed or 0) + index
             first_bar = int(result.info.get("prompt_bars", "0"))
             drums_request = request.replace(meter=result.meter, tempo=result.tempo)
             notes = self.drums.write(drums_request, result.bars, seed, first_bar=first_bar)

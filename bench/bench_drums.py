@@ -5,10 +5,12 @@
 Prints, per style, what generated 8-bar grooves hold (hits per bar, mean velocity, mean distance
 from the grid in ms, empty bars) beside the same figures of the Groove validation takes; the p50
 latency of an 8-bar drums part (funk, 100 bpm, one variation) and of an 8-bar full band with the
-default model (and the shipped drum model) on this machine; and a style classifier (logistic
-regression on per-instrument onset-position and velocity histograms of 8-bar windows, trained on
-the Groove train split's 4/4 grooves): its accuracy on the human validation windows beside its
-accuracy on generated grooves of the requested style (issue #16's target: >= 60 %).
+default model (and the shipped drum model) on this machine; the share of bass onsets on kick
+onsets in a full band (bass, keys, drums) per style, beside the share expected by chance (issue
+#16's point 3); and a style classifier (logistic regression on per-instrument onset-position and
+velocity histograms of 8-bar windows, trained on the Groove train split's 4/4 grooves): its
+accuracy on the human validation windows beside its accuracy on generated
+grooves of the requested style (issue #16's target: >= 60 %).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import torch
 from models.data.groove import DEFAULT_GROOVE, read_groove
 from models.drums.generator import DrumGenerator
 from models.drums.vocab import GRID, DrumHit
+from models.evaluate.musical import LOCK_BEATS, kick_lock
 from models.registry import drums_checkpoint_path, load_generator
 from models.types import Request
 
@@ -146,6 +149,7 @@ def main() -> None:
         latencies.append(time.perf_counter() - start)
     print(f"8-bar full band with the default model (bass, keys, pad, arp, counter, drums; pop): "
           f"p50 {statistics.median(latencies) * 1000:.0f} ms (target <= 600 ms)")
+    _print_kick_lock(band, styles, tempo, args.seeds)
 
     train = [(w, t.style) for t in takes if t.split == "train" and t.meter == (4, 4) for w in windows(t)]
     valid = [(w, t.style) for t in takes if t.split == "validation" and t.meter == (4, 4) for w in windows(t)]
@@ -161,6 +165,29 @@ def main() -> None:
     for right, (_, style) in zip(gen_right, gen):
         per_style[style].append(right)
     print("  generated, per style: " + ", ".join(f"{s} {np.mean(r):.0%}" for s, r in sorted(per_style.items())))
+
+
+def _print_kick_lock(band, styles: list[str], tempo: dict[str, float], seeds: int) -> None:
+    """Issue #16's point 3: the share of bass onsets on kick onsets in a full band (bass, keys, drums), per style."""
+    print(f"\nbass locks with the kick (bass, keys, drums; {seeds} seeds of {WINDOW} bars per style; an onset "
+          f"within {LOCK_BEATS} beat of a kick): generated share, and the share by chance given the kick density")
+    print("  (no human reference: the Groove set has drums only, no bass)")
+    chords = "Am7 | D7 | Gmaj7 | Cmaj7"
+    locked_all, chance_all = [], []
+    for style in styles:
+        locked, chance = [], []
+        for seed in range(seeds):
+            request = Request(task="accompany", chords=chords, bars=WINDOW, parts=("bass", "keys", "drums"),
+                              style=style, tempo=tempo[style], seed=seed, fills=0)
+            parts = band.generate(request)[0].parts
+            lock = kick_lock(parts["bass"], parts["drums"], WINDOW * 4.0)
+            if not np.isnan(lock["locked"]):
+                locked.append(lock["locked"])
+                chance.append(lock["chance"])
+        locked_all += locked
+        chance_all += chance
+        print(f"  {style:<11} {np.mean(locked):>5.0%} on a kick, {np.mean(chance):>5.0%} by chance")
+    print(f"  {'all':<11} {np.mean(locked_all):>5.0%} on a kick, {np.mean(chance_all):>5.0%} by chance")
 
 
 def _figures(hits: list[DrumHit], bars: int, bpm: float) -> tuple[float, float, float]:

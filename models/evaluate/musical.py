@@ -174,3 +174,31 @@ def part_figures(notes: Sequence[Note], chords: Sequence[ChordSpan], bars: int, 
     out.update({f"{k}_onsets": v for k, v in onset_shares(notes, beats).items()})
     out.update(velocity_figures(notes, bars, beats))
     return out
+
+
+KICKS = (35, 36)  # General MIDI acoustic bass drum and bass drum 1
+LOCK_BEATS = 1 / 8  # a bass onset this close to a kick (a 32nd note either side) plays with it
+
+
+def kick_lock(bass: Sequence[Note], drums: Sequence[Note], total_beats: float,
+              within_beats: float = LOCK_BEATS) -> dict[str, float]:
+    """How the bass locks with the kick: the share of its onsets on a kick, and that share by chance.
+
+    ``locked`` is the share of distinct bass onsets within ``within_beats`` of a kick onset (notes 35
+    and 36 of ``drums``); ``chance`` the share expected if the same bass onsets fell anywhere in the
+    ``total_beats``, unrelated to the kicks: the part of that time lying within ``within_beats`` of a
+    kick. A bass that plays with the kick scores well above chance. NaN for no bass or no time.
+    """
+    onsets = sorted({round(n.start_beats * TICKS_PER_BEAT) / TICKS_PER_BEAT for n in bass})
+    kicks = sorted({n.start_beats for n in drums if n.pitch in KICKS})
+    if not onsets or total_beats <= 0:
+        return {"locked": math.nan, "chance": math.nan}
+    kick_array = np.array(kicks)
+    locked = sum(bool(kicks) and float(np.min(np.abs(kick_array - t))) <= within_beats + 1e-9 for t in onsets)
+    covered, reach = 0.0, 0.0  # the union of the kicks' windows, clipped to the part's time
+    for kick in kicks:
+        lo, hi = max(kick - within_beats, reach, 0.0), min(kick + within_beats, total_beats)
+        if hi > lo:
+            covered += hi - lo
+        reach = max(reach, hi)
+    return {"locked": locked / len(onsets), "chance": min(1.0, covered / total_beats)}

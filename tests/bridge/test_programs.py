@@ -28,7 +28,8 @@ def programs_in(path: Path) -> dict[str, int]:
 ])
 def test_the_generate_command_writes_the_presets_programs(tmp_path: Path, capsys, preset, expected) -> None:
     out = tmp_path / "song.mid"
-    assert main(["generate", "--preset", preset, "--chords", "C | G", "--bars", "2", "--model", "markov", "--out", str(out)]) == 0
+    assert main(["generate", "--preset", preset, "--chords", "C | G", "--bars", "2", "--model", "markov",
+                 "--parts", "keys,bass", "--style", "upbeat", "--out", str(out)]) == 0  # Markov: no drums
     assert programs_in(out) == expected
 
 
@@ -41,7 +42,8 @@ def test_without_a_preset_each_part_keeps_its_general_midi_program(tmp_path: Pat
 def test_the_daemon_writes_the_presets_programs(start_app) -> None:
     app = start_app()
     with Client(port=app.osc.port) as client:
-        paths = client.generate("bossa", preset="bossa-nova", chords="C | G", bars=2).paths
+        paths = client.generate("bossa", preset="bossa-nova", chords="C | G", bars=2, parts="keys,bass",
+                                style="upbeat").paths  # the fake model writes no drums
     assert programs_in(Path(paths[0])) == {"bass": 32, "keys": 24}
 
 
@@ -78,7 +80,8 @@ def wait_for_notes(system: FakeMidiSystem, channels: set[int]) -> None:
 
 def test_midi_output_plays_the_presets_programs(midi_daemon) -> None:
     app, system, client = midi_daemon
-    client.generate("bossa", preset="bossa-nova", chords="C | G", bars=2, tempo=400.0, play="loop")
+    client.generate("bossa", preset="bossa-nova", chords="C | G", bars=2, tempo=400.0, play="loop", parts="keys,bass",
+                    style="upbeat")
     wait_for_notes(system, {2, 3})
     assert first_program_then_notes(system) == {2: 24, 3: 32}  # keys on channel 3, bass on 4
     client.send("/continuo/stop")

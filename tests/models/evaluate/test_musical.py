@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from models.evaluate.musical import (bars_with_downbeat, bars_with_onset, empty_bar_rate, mean_sounding, onset_shares,
-                                     part_figures, qualified_note_rate, root_first_rate, tonal_distance,
+from models.evaluate.musical import (bars_with_downbeat, bars_with_onset, empty_bar_rate, kick_lock, mean_sounding,
+                                     onset_shares, part_figures, qualified_note_rate, root_first_rate, tonal_distance,
                                      used_pitch_classes, velocity_figures)
 from models.types import ChordSpan, Note
 
@@ -79,3 +79,19 @@ def test_a_part_entering_on_beat_2_starts_every_bar_but_never_on_the_bar_line():
     assert bars_with_onset(late, bars=4, beats=3.0) == 1.0
     assert bars_with_downbeat(late, bars=4, beats=3.0) == 0.0
     assert bars_with_downbeat(late + [Note(48, 6.0, 1.0)], bars=4, beats=3.0) == 0.25
+
+
+def test_kick_lock_counts_bass_onsets_on_kicks_and_the_share_by_chance() -> None:
+    kicks = [Note(36, 0.0, 0.1), Note(36, 2.01, 0.1), Note(35, 3.0, 0.1)]  # the second a drummer's 10 ms late
+    hats = [Note(42, beat / 2, 0.1) for beat in range(8)]  # other drums are no kicks
+    bass = [Note(40, 0.0, 1.0), Note(43, 0.0, 1.0), Note(40, 1.5, 0.5), Note(45, 2.0, 1.0), Note(40, 3.0, 1.0)]
+    lock = kick_lock(bass, kicks + hats, total_beats=4.0)
+    assert lock["locked"] == pytest.approx(3 / 4)  # onsets 0, 2, 3 of 0, 1.5, 2, 3 (the chord at 0 counts once)
+    # the kicks' windows, an eighth of a beat either side, cover 1/8 (clipped at 0) + 1/4 + 1/4 of 4 beats
+    assert lock["chance"] == pytest.approx(0.625 / 4)
+
+
+def test_kick_lock_without_kicks_or_bass() -> None:
+    bass = [Note(40, 0.0, 1.0)]
+    assert kick_lock(bass, [], 4.0) == {"locked": 0.0, "chance": 0.0}
+    assert all(math.isnan(v) for v in kick_lock([], [Note(36, 0.0, 0.1)], 4.0).values())

@@ -18,11 +18,11 @@ from models.harmony.decode import (
     transition_matrix,
     viterbi,
 )
-from models.harmony.key import key_candidates
+from models.harmony.key import key_candidates, profile_fit, weighted_histogram
 from models.harmony.melody_fit import slot_features, slot_pitch_weights
 from models.harmony.styles import CHORD_STYLES, Cell, style_cells
 from models.harmony.table import CLASSES, ChordTable
-from models.music.chords import parse_progression
+from models.music.chords import make_chord, parse_progression
 from models.music.keys import key_name, parse_key
 from models.music.meter import bars_spanned, beats_per_bar
 from models.types import ChordSpan, Note
@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 CHORDS_PER_BAR = (0.5, 1.0, 2.0)
 MAX_CHORD_TEMPERATURE = 2.0
-KEY_PROFILE = 5.0  # weight per slot of the key profile's correlation against the progression's score
+KEY_PROFILE = 10.0  # weight per slot of the key profile's correlation against the progression's score
+CHORD_KEY_SHARE = 0.5  # share of that correlation taken with the decoded chords' tones added to the melody's
 
 
 def default_table_path() -> Path:
@@ -109,10 +110,8 @@ class Harmonizer:
         given = parse_key(key) if key else None
         if given is not None:
             tonic, mode = given
-        else:  # the key whose best progression, with its profile, explains the melody best
-            (tonic, mode), _ = max(
-                ((k, viterbi(*self._model(melody, slots, weights, beats, k, style))[1] + KEY_PROFILE * len(slots) * fit)
-                 for k, fit in key_candidates(melody, beats)), key=lambda pair: pair[1])
+        else:
+            tonic, mode = self._find_key(melody, slots, weights, beats, style)
         model = self._model(melody, slots, weights, beats, (tonic, mode), style)
         if temperature > 0:
             path = sample_path(*model, temperature, np.random.default_rng(seed))
@@ -129,6 +128,29 @@ class Harmonizer:
         log.debug("harmonized %d bars in %s: %s", bars, key_name((tonic, mode)), text)
         return Harmony(spans, text, (tonic, mode), detected)
 
+
+    def _find_key(self, melody: Sequence[Note], slots: list[tuple[float, float]], weights: np.ndarray,
+                  beats: float, style: str) -> tuple[int, str]:
+        """The candidate key whose best progression, with its profile, explains the melody best.
+
+        The profile is matched twice: against the melody alone, and against the melody with the tones
+        of the progression decoded in that key, which tells a key from its relative or dominant key
+        when the melody leaves out the notes that differ.
+        """
+        melody_share = weighted_histogram(melody, beats)
+        melody_share = melody_share / max(melody_share.sum(), 1e-9)
+        best, best_score = (0, "major"), -math.inf
+        for key, fit in key_candidates(melody, beats):
+            path, score = viterbi(*self._model(melody, slots, weights, beats, key, style))
+            tones = np.zeros(12)
+            for state in path:
+                tones[list(make_chord((key[0] + state // len(CLASSES)) % 12,
+                                      CLASSES[state % len(CLASSES)]).pitch_classes)] += 1
+            fit = (1 - CHORD_KEY_SHARE) * fit + CHORD_KEY_SHARE * profile_fit(melody_share + tones / tones.sum(), key)
+            score += KEY_PROFILE * len(slots) * fit
+            if score > best_score:
+                best, best_score = key, score
+        return best
 
     def _model(self, melody: Sequence[Note], slots: list[tuple[float, float]], weights: np.ndarray, beats: float,
                key: tuple[int, str], style: str) -> tuple:

@@ -43,6 +43,14 @@ def weighted_histogram(melody: Sequence[Note], beats_per_bar: float = 4.0) -> np
     return hist
 
 
+def profile_fit(hist: np.ndarray, key: tuple[int, str]) -> float:
+    """Correlation of a (12,) pitch-class histogram with ``key``'s profile."""
+    profile = np.roll(_MAJOR if key[1] == "major" else _MINOR, key[0])
+    p, h = profile - profile.mean(), hist - hist.mean()
+    denom = float(np.sqrt((p ** 2).sum() * (h ** 2).sum()))
+    return float(p @ h / denom) if denom > 0 else 0.0
+
+
 def find_key(melody: Sequence[Note], beats_per_bar: float = 4.0) -> tuple[int, str]:
     """``(tonic_pc, 'major'|'minor')`` of a melody; C major when it has no notes."""
     return key_candidates(melody, beats_per_bar, 1)[0][0]

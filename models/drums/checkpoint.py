@@ -13,13 +13,12 @@ from torch import nn
 
 from models.drums.kit import DRUM_STYLES
 from models.drums.vocab import VOCAB, VOCAB_VERSION
-from models.transformer.checkpoint import Checkpoint, CheckpointError, restore_weights
+from models.transformer.checkpoint import Checkpoint, CheckpointError, checkpoint_tensors, restore_weights
 from models.transformer.network import ModelConfig, build_model
 
 log = logging.getLogger(__name__)
 
 FORMAT = "continuo-drums-1"
-_TIED = ("head.weight",)
 
 
 def save_drum_checkpoint(path: str | Path, model: nn.Module, step: int, info: dict,
@@ -27,14 +26,7 @@ def save_drum_checkpoint(path: str | Path, model: nn.Module, step: int, info: di
     """Write weights (cast to ``dtype`` if given), optional optimizer state and metadata, atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {f"model.{k}": (v.to(dtype) if dtype is not None and v.is_floating_point() else v).detach().cpu().contiguous()
-               for k, v in model.state_dict().items() if k not in _TIED}
-    if optimizer is not None:
-        names = {id(p): n for n, p in model.named_parameters()}
-        for group in optimizer.param_groups:
-            for param in group["params"]:
-                for key, value in optimizer.state.get(param, {}).items():
-                    tensors[f"optim.{names[id(param)]}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
+    tensors = checkpoint_tensors(model, optimizer, dtype)
     metadata = {"format": FORMAT, "config": json.dumps(model.config.to_dict()),  # type: ignore[attr-defined]
                 "vocab": json.dumps({"version": VOCAB_VERSION, "names": list(VOCAB.names)}),
                 "step": str(step), "info": json.dumps(info)}

@@ -20,7 +20,7 @@ from models.drums.checkpoint import read_drum_checkpoint, save_drum_checkpoint
 from models.drums.vocab import BAR, EOS, FLAG_BEAT, FLAG_FILL, PAD, VOCAB, encode_bars, header
 from models.transformer.checkpoint import restore_optimizer, restore_weights
 from models.transformer.network import ModelConfig, build_model
-from models.transformer.train import autocast, pick_device
+from models.transformer.train import autocast, cosine_decay, pick_device
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +108,7 @@ def learning_rate(step: int, cfg: DrumTrainConfig) -> float:
     """Linear warm-up, then cosine decay to ``min_lr``."""
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
-    progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
-    return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * progress))
+    return cosine_decay(step, cfg.lr, cfg.min_lr, cfg.warmup, cfg.steps)
 
 
 def model_config(cfg: DrumTrainConfig) -> ModelConfig:

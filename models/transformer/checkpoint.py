@@ -36,11 +36,9 @@ class Checkpoint:
     info: dict = field(default_factory=dict)
 
 
-def save_checkpoint(path: str | Path, model: nn.Module, step: int, info: dict | None = None,
-                    optimizer: torch.optim.Optimizer | None = None, dtype: torch.dtype | None = None) -> Path:
-    """Write weights (cast to ``dtype`` if given), optional optimizer state and metadata atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def checkpoint_tensors(model: nn.Module, optimizer: torch.optim.Optimizer | None = None,
+                       dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
+    """``model.*`` weights (cast to ``dtype`` if given; the tied head left out) and ``optim.*`` state, as saved."""
     tensors = {f"model.{k}": (v.to(dtype) if dtype is not None and v.is_floating_point() else v).detach().cpu().contiguous()
                for k, v in model.state_dict().items() if k not in _TIED}
     if optimizer is not None:
@@ -49,6 +47,15 @@ def save_checkpoint(path: str | Path, model: nn.Module, step: int, info: dict | 
             for param in group["params"]:
                 for key, value in optimizer.state.get(param, {}).items():
                     tensors[f"optim.{names[id(param)]}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
+    return tensors
+
+
+def save_checkpoint(path: str | Path, model: nn.Module, step: int, info: dict | None = None,
+                    optimizer: torch.optim.Optimizer | None = None, dtype: torch.dtype | None = None) -> Path:
+    """Write weights (cast to ``dtype`` if given), optional optimizer state and metadata atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = checkpoint_tensors(model, optimizer, dtype)
     config = model.config  # type: ignore[attr-defined]
     metadata = {
         "format_version": str(FORMAT_VERSION),

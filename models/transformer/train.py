@@ -77,8 +77,13 @@ def learning_rate(step: int, cfg: TrainConfig) -> float:
         return cfg.lr * (step + 1) / cfg.warmup
     if cfg.schedule == "constant":
         return cfg.lr
-    progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
-    return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * progress))
+    return cosine_decay(step, cfg.lr, cfg.min_lr, cfg.warmup, cfg.steps)
+
+
+def cosine_decay(step: int, lr: float, min_lr: float, warmup: int, steps: int) -> float:
+    """Cosine decay from ``lr`` after ``warmup`` steps to ``min_lr`` at ``steps`` (any trainer's schedule)."""
+    progress = min(1.0, (step - warmup) / max(1, steps - warmup))
+    return min_lr + 0.5 * (lr - min_lr) * (1 + math.cos(math.pi * progress))
 
 
 def model_config(cfg: TrainConfig) -> ModelConfig:

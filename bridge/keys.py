@@ -9,7 +9,7 @@ from bridge.errors import InvalidRequest
 from bridge.paths import check_name
 from models.types import METERS, PARTS, TASKS
 
-CLIP_KEYS = ("melody", "source", "prompt")
+CLIP_KEYS = ("melody", "source", "prompt", "target", "texture")
 MAX_TEXT = 2000
 
 
@@ -31,6 +31,8 @@ KEYS: dict[str, Key] = {k.name: k for k in (
     Key("melody", "clip", "melody to accompany or harmonize"),
     Key("source", "clip", "part to rewrite (infill, transfer, variations)"),
     Key("prompt", "clip", "music to continue"),
+    Key("target", "clip", "interpolate: the clip to morph towards, from source"),
+    Key("texture", "clip", "transfer: a clip whose texture (rhythm and figuration) goes over the source's chords"),
     Key("parts", "parts", "parts to write, comma separated: " + ", ".join(PARTS)),
     Key("style", "name", "style of the result (e.g. pop)"),
     Key("bars", "int", "bars to write (0: as many as the chords or prompt)", 0, 256),
@@ -45,8 +47,28 @@ KEYS: dict[str, Key] = {k.name: k for k in (
     Key("variations", "int", "how many different results", 1, 16),
     Key("infill_bars", "bars", "bars to rewrite for infill, e.g. 3,4 or 3-6"),
     Key("fills", "int", "drums: a fill at the end of every 4 or 8 bars, or 0 for none (default 4)", 0, 8),
-    Key("humanize", "float", "drums: how many ms a hit may stay off the grid (0: on the grid; "
-        "default: the drummer's own timing)", 0, 100),
+    Key("humanize", "float", "how many ms a note may stay off the grid, every part (0: on the grid; "
+        "default: as the model and the drummer play)", 0, 100),
+    Key("humanize_velocity", "float", "how far a velocity may stray from the dynamics model's (+-, 0: not at all; "
+        "default: as the model plays)", 0, 40),
+    Key("dynamics", "choice", "how loud the parts play: soft, medium or loud (default: as the model plays)",
+        choices=("soft", "medium", "loud")),
+    Key("swing", "float", "swing in percent: how late the off-beat eighth (or sixteenth) comes, 0 straight to 75", 0, 75),
+    Key("swing_on", "choice", "what swings: eighths (default) or sixteenths", choices=("eighths", "sixteenths")),
+    Key("density", "text", "how many notes a part plays: low, medium or high for every part, or per part "
+        "as 'bass:low keys:high'"),
+    Key("register", "text", "where a part plays: low, middle or high for every part, or per part "
+        "as 'bass:low keys:high'"),
+    Key("rate", "choice", "arp: the step, 1/8, 1/16, 1/8T or 1/16T (default: the model chooses)",
+        choices=("1/8", "1/16", "1/8T", "1/16T")),
+    Key("pattern", "choice", "arp: up, down, up-down, down-up, random or as-voiced (default: the model chooses)",
+        choices=("up", "down", "up-down", "down-up", "random", "as-voiced")),
+    Key("octaves", "int", "arp: octaves the pattern climbs, 1 to 3 (default: the model chooses)", 1, 3),
+    Key("gate", "float", "arp: the share of each step a note sounds, 0.05 to 1 (default: the model chooses)",
+        0.05, 1),
+    Key("steps", "int", "interpolate: results from source to target, 3 to 16 (default 5)", 3, 16),
+    Key("strength", "float", "transfer: 0 a light touch to 1 a full rewrite (default 1)", 0, 1),
+    Key("similarity", "float", "variations: 0 far from the source to 1 close to it (default 0.5)", 0, 1),
     Key("chords_per_bar", "float", "harmonize: chords per bar, 0.5 (one every two bars), 1 or 2 (default 1)", 0.5, 2),
     Key("chord_style", "choice", "harmonize: triads, sevenths, or jazz (extensions, tritone substitutions, ii-V "
         "insertions); default triads", choices=("triads", "sevenths", "jazz")),

@@ -52,7 +52,20 @@ def load_generator(name: str = "default", device: str = "auto") -> Generator:
         generator = _with_shipped_fallbacks(generator, name, device)
     from models.harmony.generator import HarmonizingGenerator
 
-    return HarmonizingGenerator(generator)
+    return HarmonizingGenerator(performed(generator))
+
+
+def performed(generator: Generator) -> Generator:
+    """``generator`` inside the layers that shape its parts, innermost first: genre idioms and per-part controls,
+    the arpeggiator, dynamics and feel, then style transfer and variations, then the VAE's tasks (interpolate,
+    texture transfer). Each passes through what it does not shape."""
+    from models.arp.generator import ArpGenerator
+    from models.dynamics.generator import DynamicsGenerator
+    from models.idioms.generator import IdiomGenerator
+    from models.transfer.generator import TransferGenerator
+    from models.vae.generator import VaeTasks
+
+    return VaeTasks(TransferGenerator(DynamicsGenerator(ArpGenerator(IdiomGenerator(generator)))))
 
 
 def _with_shipped_fallbacks(generator: Generator, name: str, device: str) -> StyleRouter:

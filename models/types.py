@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-TASKS = ("accompany", "harmonize", "continue", "infill", "transfer", "variations")
+TASKS = ("accompany", "harmonize", "continue", "infill", "transfer", "variations", "interpolate")
 
 # Part name -> (MIDI channel 0-15, General MIDI program 0-127). Channel 9 is the GM drum channel.
 PARTS: dict[str, tuple[int, int]] = {
@@ -63,6 +63,9 @@ class Request:
     ``fills`` and ``humanize`` shape a drums part (phrase-end fills; timing off the grid).
     ``chords_per_bar``, ``chord_style`` and ``chord_temperature`` shape the chords of the harmonize task.
     ``include_prompt``: continue returns the prompt and the new bars together, beat 0 the prompt's start.
+    ``rate``, ``pattern``, ``octaves`` and ``gate`` set the arp; ``dynamics``, ``humanize``, ``humanize_velocity``
+    and ``swing`` shape every part's velocities and timing; ``density`` and ``register`` are per-part controls.
+    ``target``, ``texture``, ``steps``, ``strength`` and ``similarity`` drive interpolate, transfer and variations.
     """
 
     task: str = "accompany"
@@ -88,6 +91,25 @@ class Request:
     chord_style: str = "triads"  # harmonize: triads, sevenths or jazz
     chord_temperature: float = 0.0  # harmonize: 0 the likeliest progression, up to 2 adventurous
     include_prompt: bool = False  # continue: the prompt, then its continuation, as one result from the prompt's start
+    # arp (models/arp): "" or 0 leaves the setting to the model
+    rate: str = ""  # 1/8, 1/16, 1/8T, 1/16T
+    pattern: str = ""  # up, down, up-down, down-up, random, as-voiced
+    octaves: int = 0  # 1-3
+    gate: float = 0.0  # 0.05-1: the share of each step a note sounds
+    # performance (models/dynamics): velocities, timing and feel of every part
+    dynamics: str = ""  # soft, medium, loud; "" as the model plays
+    humanize_velocity: float | None = None  # +- velocity range of the humanizer; None: as the model plays
+    swing: float = 0.0  # 0-75 %: how late the second eighth (or sixteenth) of each pair comes
+    swing_on: str = "eighths"  # eighths or sixteenths
+    # per-part controls (models/idioms): "high" for every part, or "bass:low keys:high"
+    density: str = ""  # low, medium, high
+    register: str = ""  # low, middle, high
+    # transfer, variations and interpolate (models/transfer, models/vae)
+    target: tuple[Note, ...] = ()  # interpolate: the clip to morph towards
+    texture: tuple[Note, ...] = ()  # transfer: the clip whose texture goes over the source's chords
+    steps: int = 5  # interpolate: results from source to target, 3-16
+    strength: float = 1.0  # transfer: 0 a light touch, 1 a full rewrite
+    similarity: float = 0.5  # variations: 0 far from the source, 1 close to it
 
     def replace(self, **changes: object) -> Request:
         return dataclasses.replace(self, **changes)

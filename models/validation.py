@@ -35,6 +35,7 @@ TASK_NEEDS = {
     "infill": ("source", "a source clip to rewrite bars of ({key})"),
     "transfer": ("source", "a source clip to rewrite ({key})"),
     "variations": ("source", "a source clip to vary ({key})"),
+    "interpolate": ("source", "a source clip to morph from ({key}) and a target clip to morph to (target)"),
 }
 
 
@@ -84,6 +85,8 @@ def check_inputs(request: Request) -> None:
     given = getattr(request, key, "") if key else True
     if not (given.strip() if isinstance(given, str) else given):
         raise RequestError(f"the {request.task} task needs {what}", key)
+    if request.task == "interpolate" and not request.target:
+        raise RequestError("the interpolate task needs a target clip to morph to ({key})", "target")
     if request.task == "infill" and not request.infill_bars:
         raise RequestError("the infill task needs the bars to rewrite ({key}), e.g. 3,4 or 3-6", "infill_bars")
 

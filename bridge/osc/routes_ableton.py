@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 # the role the clip read from Live plays for each task
 CLIP_ROLE = {"accompany": "melody", "harmonize": "melody", "continue": "prompt",
-             "infill": "source", "transfer": "source", "variations": "source"}
+             "infill": "source", "transfer": "source", "variations": "source", "interpolate": "source"}
 PLACE_KEYS = {
     "track": "track of the clip to read, from 1 (optional for accompany with chords)",
     "slot": "clip slot (scene) of that clip, from 1 (default 1)",

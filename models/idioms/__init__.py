@@ -1,0 +1,1 @@
+"""Genre idioms and per-part controls: walking bass, bossa, EDM pumping, comping figures, density, register."""

@@ -1,0 +1,1 @@
+"""Style transfer and variations that rewrite a part in another style, keeping its harmony."""

@@ -1,0 +1,1 @@
+"""The chord-and-texture VAE: interpolation between clips and texture transfer."""

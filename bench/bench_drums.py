@@ -98,6 +98,8 @@ def main() -> None:
     parser.add_argument("--data", default=str(DEFAULT_GROOVE))
     parser.add_argument("--seeds", type=int, default=6, help="generated 8-bar grooves per style")
     parser.add_argument("--runs", type=int, default=15, help="latency runs")
+    parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature of the grooves")
+    parser.add_argument("--top-p", type=float, default=0.95, help="nucleus of the grooves' sampling")
     args = parser.parse_args()
     torch.set_num_threads(1)
     generator = DrumGenerator.load(args.model)
@@ -115,7 +117,8 @@ def main() -> None:
         rows = []
         for seed in range(args.seeds):
             request = Request(task="accompany", chords="C", bars=WINDOW, parts=("drums",), style=style,
-                              tempo=tempo[style], seed=seed, fills=0)
+                              tempo=tempo[style], seed=seed, fills=0, temperature=args.temperature,
+                              top_p=args.top_p)
             notes = generator.generate(request)[0].parts["drums"]
             hits = [DrumHit(n.start_beats, n.pitch, n.velocity) for n in notes]
             generated[style].append(hits)

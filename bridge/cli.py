@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bridge import __version__
@@ -225,10 +225,18 @@ TORCH_COMMANDS = {
 }
 
 
-def _torch_parser(name: str) -> argparse.ArgumentParser:
+# `continuo train --kind drums` trains the drum model, with that trainer's own flags
+DRUMS_TRAINER = ("models.drums.train", "Train the drum model on the Groove set and MIDI folders' drum tracks; resumes "
+                 "from OUT/last.safetensors.", "continuo train --kind drums --finetune ~/grooves:funk --steps 300 "
+                 "--out ~/drums-finetune")
+
+
+def _torch_parser(name: str, rest: Sequence[str] = ()) -> argparse.ArgumentParser:
     import importlib
 
     module_name, _, description, example = TORCH_COMMANDS[name]
+    if name == "train" and _kind(rest) == "drums":
+        module_name, description, example = DRUMS_TRAINER
     module = importlib.import_module(module_name)
     parser = argparse.ArgumentParser(prog=f"continuo {name}", description=description, epilog=f"example: {example}")
     module.add_arguments(parser)
@@ -249,9 +257,19 @@ def _run_torch_command(name: str, run: Callable[[argparse.Namespace], object], a
     return 0
 
 
+def _kind(rest: Sequence[str]) -> str:
+    """The value of ``--kind`` in a command line's arguments ("" when not given)."""
+    for index, arg in enumerate(rest):
+        if arg == "--kind" and index + 1 < len(rest):
+            return rest[index + 1]
+        if arg.startswith("--kind="):
+            return arg.partition("=")[2]
+    return ""
+
+
 def _torch_command(name: str):
     def run(args: argparse.Namespace) -> int:
-        full = _torch_parser(name).parse_args(args.rest)
+        full = _torch_parser(name, args.rest).parse_args(args.rest)
         return full.run(full)
 
     return run

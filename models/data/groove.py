@@ -105,3 +105,52 @@ def read_groove(root: str | Path = DEFAULT_GROOVE, splits: tuple[str, ...] = SPL
         count += 1
         if limit and count >= limit:
             return
+
+
+def read_drum_folder(folder: str | Path, style: str, validation_every: int = 10) -> Iterator[Performance]:
+    """The drum tracks (channel 10) of the MIDI files under ``folder`` as performances of ``style``.
+
+    Each file's first tempo and time signature are its own; a file in a meter the drum model leaves out,
+    or without drum notes it knows, is skipped with a log line. Every ``validation_every``-th file (in
+    name order) is held out for validation when there are that many.
+
+    Raises:
+        FileNotFoundError: ``folder`` is not a folder, or holds no MIDI files.
+        ValueError: ``style`` is not one of the drum model's styles.
+    """
+    import symusic
+
+    from models.drums.kit import DRUM_STYLES, instrument_of
+
+    if style not in DRUM_STYLES:
+        raise ValueError(f"drum style '{style}' of midi:{folder}:{style} is not one the drum model has: "
+                         f"choose from {', '.join(DRUM_STYLES)}")
+    root = Path(folder).expanduser()
+    if not root.is_dir():
+        raise FileNotFoundError(f"midi:{folder}:{style}: {root} is not a folder of MIDI files")
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in (".mid", ".midi"))
+    if not files:
+        raise FileNotFoundError(f"midi:{folder}:{style}: no .mid files under {root}")
+    held = len(files) >= validation_every
+    for index, path in enumerate(files):
+        try:
+            score = symusic.Score(str(path))
+        except Exception as err:  # a broken file is the user's to fix, not a reason to stop training
+            log.warning("%s cannot be read as MIDI (%s): skipped", path, err)
+            continue
+        tpq = score.ticks_per_quarter
+        meter = ((score.time_signatures[0].numerator, score.time_signatures[0].denominator)
+                 if len(score.time_signatures) else (4, 4))
+        if meter not in DRUM_METERS:
+            log.info("%s is in %d/%d, a meter the drum model does not learn: skipped", path, *meter)
+            continue
+        hits = sorted((DrumHit(n.time / tpq, n.pitch, max(1, min(127, n.velocity)))
+                       for track in score.tracks if track.is_drum for n in track.notes
+                       if instrument_of(n.pitch) is not None), key=lambda h: (h.onset_beats, h.note))
+        if not hits:
+            log.info("%s has no drum notes on channel 10 the kit knows: skipped", path)
+            continue
+        bpm = float(score.tempos[0].qpm) if len(score.tempos) else 120.0
+        split = "validation" if held and index % validation_every == validation_every - 1 else "train"
+        yield Performance(f"{root.name}/{path.stem}", "user", root.name, style, style, bpm, False, meter, split,
+                          tuple(hits))

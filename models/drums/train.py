@@ -15,7 +15,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from models.data.groove import DEFAULT_GROOVE, Performance, read_groove
+from models.data.groove import DEFAULT_GROOVE, Performance, read_drum_folder, read_groove
+from models.drums.kit import DRUM_METERS
 from models.drums.checkpoint import read_drum_checkpoint, save_drum_checkpoint
 from models.drums.vocab import BAR, EOS, FLAG_BEAT, FLAG_FILL, PAD, VOCAB, encode_bars, header
 from models.transformer.checkpoint import restore_optimizer, restore_weights
@@ -52,6 +53,9 @@ class DrumTrainConfig:
     threads: int = 1  # on a shared CPU, two threads waiting on each other ran 4x slower than one
     seed: int = 0
     limit: int = 0
+    sources: tuple[str, ...] = ()  # midi:DIR:STYLE folders whose drum tracks train beside the Groove set
+    source_weight: float = 4.0  # how much more often a bar of those folders is drawn than a Groove bar
+    init: str = ""  # start from this checkpoint's weights (fine-tuning), when the run folder has no last.safetensors
 
 
 class GrooveWindows:
@@ -63,7 +67,8 @@ class GrooveWindows:
     when the flag asks and to come back to the groove after it.
     """
 
-    def __init__(self, performances: Sequence[Performance], seq_len: int, splice: float, meter_weight: float) -> None:
+    def __init__(self, performances: Sequence[Performance], seq_len: int, splice: float, meter_weight: float,
+                 source_weight: float = 1.0) -> None:
         self.seq_len, self.splice = seq_len, splice
         self.grooves: list[tuple[Performance, list[list[int]]]] = []
         self.fills: dict[tuple | str, list[list[int]]] = defaultdict(list)  # by (session, style, bpm) and by style
@@ -77,7 +82,8 @@ class GrooveWindows:
                     self.fill_takes += 1
             else:
                 self.grooves.append((p, bars))
-        weights = np.array([len(b) * (1.0 if p.meter == (4, 4) else meter_weight) for p, b in self.grooves], float)
+        weights = np.array([len(b) * (1.0 if p.meter == (4, 4) else meter_weight)
+                            * (source_weight if p.drummer == "user" else 1.0) for p, b in self.grooves], float)
         self.weights = weights / weights.sum()
 
     def window(self, rng: np.random.Generator) -> np.ndarray:
@@ -102,6 +108,24 @@ class GrooveWindows:
 
     def batch(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return np.stack([self.window(rng) for _ in range(size)])
+
+
+def read_sources(specs: Sequence[str]) -> list[Performance]:
+    """The drum tracks of each ``midi:DIR:STYLE`` folder; ValueError naming ``--source`` for another kind of spec."""
+    out: list[Performance] = []
+    for spec in specs:
+        kind, _, rest = spec.partition(":")
+        folder, _, style = rest.rpartition(":")
+        if kind != "midi" or not folder:
+            raise ValueError(f"--source {spec!r}: the drum model trains on MIDI folders, written midi:DIR:STYLE "
+                             "with a drum style (e.g. midi:~/grooves:funk)")
+        found = list(read_drum_folder(folder, style))
+        if not found:
+            raise ValueError(f"--source {spec!r}: no file there has drum notes on channel 10 in a meter the drum "
+                             f"model learns ({', '.join(f'{a}/{b}' for a, b in DRUM_METERS)})")
+        log.info("%s: %d drum tracks", spec, len(found))
+        out += found
+    return out
 
 
 def learning_rate(step: int, cfg: DrumTrainConfig) -> float:
@@ -150,8 +174,9 @@ def train(cfg: DrumTrainConfig) -> Path:
     torch.manual_seed(cfg.seed)
     out = Path(cfg.out).expanduser()
     last_path, best_path = out / "last.safetensors", out / "best.safetensors"
-    performances = list(read_groove(cfg.data, limit=cfg.limit))
-    train_set = GrooveWindows([p for p in performances if p.split == "train"], cfg.seq_len, cfg.splice, cfg.meter_weight)
+    performances = list(read_groove(cfg.data, limit=cfg.limit)) + read_sources(cfg.sources)
+    train_set = GrooveWindows([p for p in performances if p.split == "train"], cfg.seq_len, cfg.splice, cfg.meter_weight,
+                              cfg.source_weight)
     valid_perf = [p for p in performances if p.split == "validation"] or [p for p in performances if p.split == "train"]
     valid_set = GrooveWindows(valid_perf, cfg.seq_len, cfg.splice, cfg.meter_weight)
     valid_windows = torch.from_numpy(valid_set.batch(np.random.default_rng(1234), cfg.eval_windows))
@@ -162,6 +187,11 @@ def train(cfg: DrumTrainConfig) -> Path:
         restore_weights(model, tensors)
         step, best = checkpoint.step, checkpoint.info.get("best_valid", math.inf)
         log.info("resuming %s at step %d (best validation loss %.4f)", last_path, step, best)
+    elif cfg.init:
+        checkpoint, init_tensors = read_drum_checkpoint(Path(cfg.init).expanduser())
+        model = build_model(checkpoint.config)
+        restore_weights(model, init_tensors)
+        log.info("starting from the weights of %s (trained %d steps)", cfg.init, checkpoint.step)
     model.to(device).train()
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
@@ -213,25 +243,49 @@ def export(source: str | Path, target: str | Path) -> Path:
     return save_drum_checkpoint(target, model, checkpoint.step, checkpoint.info, dtype=torch.bfloat16)
 
 
-def main(argv: Sequence[str] | None = None) -> Path:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of ``continuo train --kind drums`` (shared with ``python -m models.drums.train``)."""
     d = DrumTrainConfig()
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--kind", choices=("drums",), default="drums", help="drums: train the drum model")
     parser.add_argument("--data", default=d.data, help="the Groove MIDI Dataset folder (info.csv and drummer folders)")
+    parser.add_argument("--source", action="append", dest="sources", default=[], metavar="midi:DIR:STYLE",
+                        help="a MIDI folder whose drum tracks (channel 10) train beside the Groove set, as a drum "
+                             "style (repeatable)")
+    parser.add_argument("--finetune", metavar="DIR:STYLE", default="",
+                        help="fine-tune the shipped drum model on a MIDI folder (sets --source and --init)")
+    parser.add_argument("--init", default=d.init, help="start from this checkpoint's weights")
     parser.add_argument("--out", default=d.out, help="run folder: last.safetensors (resume) and best.safetensors")
     parser.add_argument("--size", default=d.size, choices=tuple(SIZES))
     for name in ("seq_len", "steps", "batch", "warmup", "eval_every", "eval_windows", "threads", "seed", "limit"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
-    for name in ("lr", "min_lr", "weight_decay", "dropout", "save_minutes", "splice", "meter_weight"):
+    for name in ("lr", "min_lr", "weight_decay", "dropout", "save_minutes", "splice", "meter_weight", "source_weight"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(d, name))
     parser.add_argument("--device", default=d.device, help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--no-amp", dest="amp", action="store_false", help="train in float32")
     parser.add_argument("--export", metavar="PATH", default="", help="after training, write a bf16 copy of the best checkpoint here")
-    args = parser.parse_args(argv)
-    cfg = DrumTrainConfig(**{k: v for k, v in vars(args).items() if k != "export"})
+
+
+def run(args: argparse.Namespace) -> Path:
+    """Build a DrumTrainConfig from parsed flags and train; returns the best checkpoint's path."""
+    names = set(DrumTrainConfig.__dataclass_fields__) - {"sources"}
+    cfg = DrumTrainConfig(**{k: v for k, v in vars(args).items() if k in names})
+    cfg.sources = tuple(args.sources)
+    if args.finetune:
+        from models.registry import drums_checkpoint_path
+
+        cfg.sources += (f"midi:{args.finetune}",)
+        cfg.init = cfg.init or str(drums_checkpoint_path())
+        cfg.lr, cfg.warmup = min(cfg.lr, 3e-4), min(cfg.warmup, 50)
     best = train(cfg)
     if args.export and best.exists():
         export(best, args.export)
     return best
+
+
+def main(argv: Sequence[str] | None = None) -> Path:
+    parser = argparse.ArgumentParser(description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -267,7 +267,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"default {' '.join(DEFAULT_SOURCES)})")
     parser.add_argument("--out", default=d.out, help="run folder: last.safetensors (resume) and best.safetensors")
     parser.add_argument("--cache-dir", default=d.cache_dir, help="tokenized-data cache")
-    parser.add_argument("--kind", default=d.kind, choices=("transformer", "lstm"))
+    parser.add_argument("--kind", default=d.kind, choices=("transformer", "lstm", "drums"),
+                        help="transformer or lstm; drums trains the drum model (its own flags: --kind drums --help)")
     parser.add_argument("--size", default=d.size, choices=tuple(SIZES))
     parser.add_argument("--seq-len", type=int, default=d.seq_len)
     parser.add_argument("--steps", type=int, default=d.steps, help="total optimizer steps (resume continues to it)")

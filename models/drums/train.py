@@ -55,7 +55,8 @@ class DrumTrainConfig:
     limit: int = 0
     sources: tuple[str, ...] = ()  # midi:DIR:STYLE folders whose drum tracks train beside the Groove set
     source_weight: float = 4.0  # how much more often a bar of those folders is drawn than a Groove bar
-    init: str = ""  # start from this checkpoint's weights (fine-tuning), when the run folder has no last.safetensors
+    init: str = ""  # start from this checkpoint's weights when the run folder has no last.safetensors
+    restart: bool = False  # with init: count steps from 0 (fine-tuning) rather than on from the checkpoint's step
 
 
 class GrooveWindows:
@@ -191,13 +192,15 @@ def train(cfg: DrumTrainConfig) -> Path:
         checkpoint, init_tensors = read_drum_checkpoint(Path(cfg.init).expanduser())
         model = build_model(checkpoint.config)
         restore_weights(model, init_tensors)
-        log.info("starting from the weights of %s (trained %d steps)", cfg.init, checkpoint.step)
+        step = 0 if cfg.restart else checkpoint.step
+        log.info("starting from the weights of %s (trained %d steps) at step %d", cfg.init, checkpoint.step, step)
     model.to(device).train()
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
-    if tensors is not None and restore_optimizer(model, optimizer, tensors):
+    restore_optimizer_done = tensors is not None and restore_optimizer(model, optimizer, tensors)
+    if restore_optimizer_done:
         log.info("restored optimizer state")
     styles = sorted({p.style for p, _ in train_set.grooves})
     meters = sorted({f"{p.meter[0]}/{p.meter[1]}" for p, _ in train_set.grooves})
@@ -208,8 +211,10 @@ def train(cfg: DrumTrainConfig) -> Path:
     rng = np.random.default_rng(cfg.seed * 1000 + step)
     bar = tqdm(total=cfg.steps, initial=step, unit="step", dynamic_ncols=True, mininterval=10)
     saved = time.monotonic()
+    first = step  # fresh optimizer moments after an --init warm up again
+    fresh = not restore_optimizer_done
     while step < cfg.steps:
-        lr = learning_rate(step, cfg)
+        lr = learning_rate(step, cfg) * (min(1.0, (step - first + 1) / cfg.warmup) if fresh and first else 1.0)
         for group in optimizer.param_groups:
             group["lr"] = lr
         batch = torch.from_numpy(train_set.batch(rng, cfg.batch)).to(device)
@@ -253,7 +258,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "style (repeatable)")
     parser.add_argument("--finetune", metavar="DIR:STYLE", default="",
                         help="fine-tune the shipped drum model on a MIDI folder (sets --source and --init)")
-    parser.add_argument("--init", default=d.init, help="start from this checkpoint's weights")
+    parser.add_argument("--init", default=d.init, help="start from this checkpoint's weights, its learning-rate "
+                        "schedule going on from its step (e.g. the shipped models/checkpoints/drums.safetensors)")
     parser.add_argument("--out", default=d.out, help="run folder: last.safetensors (resume) and best.safetensors")
     parser.add_argument("--size", default=d.size, choices=tuple(SIZES))
     for name in ("seq_len", "steps", "batch", "warmup", "eval_every", "eval_windows", "threads", "seed", "limit"):
@@ -275,7 +281,7 @@ def run(args: argparse.Namespace) -> Path:
 
         cfg.sources += (f"midi:{args.finetune}",)
         cfg.init = cfg.init or str(drums_checkpoint_path())
-        cfg.lr, cfg.warmup = min(cfg.lr, 3e-4), min(cfg.warmup, 50)
+        cfg.lr, cfg.warmup, cfg.restart = min(cfg.lr, 3e-4), min(cfg.warmup, 50), True
     best = train(cfg)
     if args.export and best.exists():
         export(best, args.export)

@@ -21,7 +21,7 @@ from models.types import PARTS
 TOP_KEYS = ("title", "description", "generate", "render")
 # generate keys a preset may set: everything but the per-request ones (clips, names, seeds)
 GENERATE_KEYS = ("task", "chords", "parts", "style", "bars", "meter", "tempo", "key", "temperature", "top_p",
-                 "top_k", "variations")
+                 "top_k", "variations", "rate", "pattern", "octaves", "gate")
 
 
 @dataclass(frozen=True)

@@ -47,13 +47,17 @@ KEYS: dict[str, Key] = {k.name: k for k in (
     Key("variations", "int", "how many different results", 1, 16),
     Key("infill_bars", "bars", "bars to rewrite for infill, e.g. 3,4 or 3-6"),
     Key("fills", "int", "drums: a fill at the end of every 4 or 8 bars, or 0 for none (default 4)", 0, 8),
-    Key("humanize", "float", "how many ms a note may stay off the grid, every part (0: on the grid; "
+    Key("humanize", "float", "timing off the grid in ms: pitched notes move early or late at random by up to "
+        "this much (a chord together), drums keep the drummer's own timing within it (0: on the grid; "
         "default: as the model and the drummer play)", 0, 100),
-    Key("humanize_velocity", "float", "how far a velocity may stray from the dynamics model's (+-, 0: not at all; "
-        "default: as the model plays)", 0, 40),
-    Key("dynamics", "choice", "how loud the parts play: soft, medium or loud (default: as the model plays)",
+    Key("humanize_velocity", "float", "+- range of the random part of each pitched note's velocity around the "
+        "learnt accents (0: accents only; default: the spread learnt from POP909's pianists, about +-25)", 0, 40),
+    Key("dynamics", "choice", "how loud the parts play: soft, medium or loud (bass and keys average about "
+        "56, 76, 96; drums move with them; default: medium, drums as the drummer plays)",
         choices=("soft", "medium", "loud")),
-    Key("swing", "float", "swing in percent: how late the off-beat eighth (or sixteenth) comes, 0 straight to 75", 0, 75),
+    Key("swing", "float", "swing in percent of a step: how late the second eighth (or sixteenth) of each pair "
+        "comes, every part; 0 straight, 33 triplet shuffle, 50 dotted, up to 75 (Ableton/MPC swing = 50 + this/2)",
+        0, 75),
     Key("swing_on", "choice", "what swings: eighths (default) or sixteenths", choices=("eighths", "sixteenths")),
     Key("density", "text", "how many notes a part plays: low, medium or high for every part, or per part "
         "as 'bass:low keys:high'"),

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 MODEL_NAME = "markov-pop909"
 MAX_BARS = 512
 MAX_VARIATIONS = 64
+COMPOUND_METERS = ((6, 8), (12, 8))  # written in dotted beats (``PartWriter.compound``)
 
 
 class _Progress:
@@ -97,7 +98,7 @@ class MarkovGenerator:
                 ceilings: dict[int, int] | None = None, style: str | None = None) -> PartWriter:
         bpb = beats_per_bar(request.meter)
         return PartWriter(self.table, part, style or request.style, self._sampling(request), rng, chords, bpb,
-                          bars * bpb, ceilings)
+                          bars * bpb, ceilings, compound=tuple(request.meter) in COMPOUND_METERS)
 
     def _write_parts(self, request: Request, parts: Sequence[str], rng: np.random.Generator, spans: list[ChordSpan],
                      bars: int, tracker: _Progress, melody: Sequence[Note] = ()) -> dict[str, tuple[Note, ...]]:

@@ -23,6 +23,13 @@ log = logging.getLogger(__name__)
 # laid under any progression (the chord-tone ratio they must reach is 0.9).
 NON_CHORD_WEIGHT = {"melody": 1.0, "counter": 0.35, "bass": 0.01, "keys": 0.0, "arp": 0.0, "pad": 0.0}
 STYLE_VELOCITY = {"pop": 0, "ballad": -10, "upbeat": 8}
+# Parts that play in every bar the chords do not rest in, and how many pattern draws that may take
+# before the bar gets one note on its downbeat (issue 15: a part that stops is heard as a fault).
+EVERY_BAR = ("bass", "keys", "pad", "arp")
+DRAWS = 8
+# Where a tick of a learnt 4/4 beat lands in a dotted beat of 6/8 or 12/8 (18 ticks): straight eighths
+# swung to the third eighth, sixteenths to the second (as models/transformer/meters.py ``SWUNG``).
+SWUNG = (0, 2, 4, 6, 6, 9, 12, 12, 12, 15, 16, 17)
 
 
 @dataclass
@@ -86,8 +93,9 @@ class PartWriter:
 
     def __init__(self, table: MarkovTable, part: str, style: str, sampling: Sampling, rng: np.random.Generator,
                  chords: ChordTrack, beats_per_bar: float, total_beats: float,
-                 ceilings: dict[int, int] | None = None) -> None:
+                 ceilings: dict[int, int] | None = None, compound: bool = False) -> None:
         self.table, self.part, self.style, self.sampling, self.rng = table, part, style, sampling, rng
+        self.compound = compound  # 6/8 or 12/8: dotted beats, each a learnt 4/4 beat swung (``SWUNG``)
         self.chords, self.beats_per_bar, self.total_beats = chords, beats_per_bar, total_beats
         self.ceilings = ceilings or {}
         self.state = LineState()
@@ -98,20 +106,51 @@ class PartWriter:
     def rhythm(self, bar: int) -> list[tuple[float, float, int]]:
         """Onsets (beats), durations (beats) and group sizes for one bar, from the pattern chain.
 
-        Patterns are learned in 4/4; shorter bars keep the pattern's first beats, longer bars
-        (12/8) continue with the next pattern of the chain.
+        Patterns are learned in 4/4; shorter bars keep the pattern's first beats, longer bars continue
+        with the next pattern of the chain. A compound bar takes as many learnt beats as it has dotted
+        beats (6/8 two, 12/8 four) and swings each onto three eighths. A part in ``EVERY_BAR`` draws
+        again when a bar whose chords sound came out empty, and after ``DRAWS`` draws plays its downbeat.
         """
         bar_start = bar * self.beats_per_bar
         if self.part == "pad":
             return self._pad_rhythm(bar_start)
-        bar_ticks = round(self.beats_per_bar * self.tpb)
-        events = []
+        events = self._draw(bar_start)
+        if self.part in EVERY_BAR and self._sounding(bar_start):
+            for _ in range(DRAWS - 1):
+                if events:
+                    break
+                events = self._draw(bar_start)
+            if not events:
+                end = min(self.chords.next_change(bar_start), bar_start + self.beats_per_bar)
+                events = [(bar_start, end - bar_start, 1 if self.part in ("bass", "arp") else 3)]
+        return events
+
+    def _draw(self, bar_start: float) -> list[tuple[float, float, int]]:
+        """One bar of events from the pattern chain (``rhythm``)."""
+        beats = self.beats_per_bar / 1.5 if self.compound else self.beats_per_bar
+        bar_ticks = round(beats * self.tpb)
+        ticks = []
         for offset in range(0, bar_ticks, self.table.pattern_ticks[self.part]):
             index = self.table.next_pattern(self.part, self.style, self.state.previous_pattern, self.rng, self.sampling)
             self.state.previous_pattern = index
-            events += [(bar_start + (offset + t) / self.tpb, d / self.tpb, k)
-                       for t, d, k in self.table.patterns[self.part][index] if offset + t < bar_ticks]
-        return events
+            ticks += [(offset + t, d, k) for t, d, k in self.table.patterns[self.part][index] if offset + t < bar_ticks]
+        if self.compound:
+            ticks = [(self._swung(t), max(self._swung(t + d) - self._swung(t), 1), k) for t, d, k in ticks]
+        return [(bar_start + t / self.tpb, d / self.tpb, k) for t, d, k in ticks]
+
+    def _swung(self, tick: int) -> int:
+        beat, sub = divmod(tick, self.tpb)
+        return beat * self.tpb * 3 // 2 + SWUNG[sub * 12 // self.tpb]
+
+    def _sounding(self, bar_start: float) -> bool:
+        """Whether a chord sounds somewhere in the bar from ``bar_start`` (not only rests, N)."""
+        beat, bar_end = bar_start, bar_start + self.beats_per_bar
+        while beat < bar_end - 1e-6:
+            chord = self.chords.at(beat)
+            if chord is not None and not chord.is_rest:
+                return True
+            beat = self.chords.next_change(beat)
+        return False
 
     def _pad_rhythm(self, bar_start: float) -> list[tuple[float, float, int]]:
         events, beat, bar_end = [], bar_start, bar_start + self.beats_per_bar
@@ -206,7 +245,9 @@ class PartWriter:
     def velocity(self, beat: float) -> int:
         """A learned velocity for this metric position, shifted by style."""
         offset = beat % self.beats_per_bar
-        position = "down" if offset < 1e-6 else ("beat" if abs(offset - round(offset)) < 1e-6 else "off")
+        beat_length = 1.5 if self.compound else 1.0  # a dotted beat in 6/8 and 12/8
+        on_beat = abs(offset / beat_length - round(offset / beat_length)) < 1e-6
+        position = "down" if offset < 1e-6 else ("beat" if on_beat else "off")
         velocity = self.table.sample_velocity(self.part, position, self.rng) + STYLE_VELOCITY[self.style]
         return int(np.clip(velocity - (12 if self.part == "pad" else 0), 1, 127))
 

@@ -11,9 +11,9 @@ import torch
 from torch import nn
 
 from models.sampling import Sampling, sample_token
-from models.transformer.grammar import Section, State, advance, harmony_bias, key_bias, legal_tokens, start
+from models.transformer.grammar import Section, State, advance, harmony_bias, key_bias, legal_tokens, meter_bias, start
 from models.transformer.numpy_decoder import NumpyDecoder, one_thread
-from models.transformer.tokens import BAR, PAD, PITCH0
+from models.transformer.tokens import BAR, PAD, PITCH0, VOCAB
 from models.transformer.voice_leading import VOICES, VoiceTracker
 
 log = logging.getLogger(__name__)
@@ -131,35 +131,97 @@ def run_plans(model: nn.Module, plans: Sequence[Plan], sampling: Sampling, seed:
     on_cpu = model.embed.weight.device.type == "cpu"  # type: ignore[union-attr]
     seeds = [seed + r for r in range(len(plans))]
     with one_thread() if on_cpu else contextlib.nullcontext():
-        if len(plans) == 1 or not (on_cpu and NumpyDecoder.supports(model)):
-            return _run_plans(model, plans, sampling, seeds, on_bar, int8, harmony)
-        rows = []
-        for r, plan in enumerate(plans):
-            rows += _run_plans(model, [plan], sampling, [seeds[r]], _row_progress(on_bar, plan, r, len(plans)), int8,
-                               harmony)
-        return rows
+        if not (on_cpu and NumpyDecoder.supports(model)):
+            return _run_plans(model, plans, sampling, seeds, on_bar, harmony)
+        return [_decode_one(model, plan, sampling, seeds[r], _row_progress(on_bar, plan, r, len(plans)), int8, harmony)
+                for r, plan in enumerate(plans)]
 
 
 def _row_progress(on_bar: Callable[[float], None] | None, plan: Plan, row: int,
                   rows: int) -> Callable[[float], None] | None:
     """``on_bar`` for row ``row`` of ``rows`` decoded one after another: bars of the whole request."""
-    if on_bar is None:
-        return None
+    if on_bar is None or rows == 1:
+        return on_bar
     count = sum(1 for item in plan if isinstance(item, int) and item == BAR)
     return lambda bars: on_bar((row * count + bars) / rows)
 
 
+def _sample(row: _Row, logits: np.ndarray, mask: np.ndarray, rng: np.random.Generator, sampling: Sampling,
+            harmony: float) -> int:
+    """The row's next token: the grammar's ``mask`` over ``logits`` ``(V,)`` with the pitch, meter and key biases."""
+    assert row.state is not None
+    bias = _pitch_bias(row, harmony)
+    if bias is not None:
+        logits = logits.copy()
+        logits[PITCH0:PITCH0 + 128] += bias
+    in_meter = meter_bias(row.state, logits, mask)
+    if in_meter is not None:
+        logits = in_meter
+    in_key = key_bias(row.state)
+    if in_key is not None:
+        first, weights = in_key
+        logits = logits.copy()
+        logits[first:first + len(weights)] += weights
+    return sample_token(logits, mask, rng, sampling)
+
+
+@torch.inference_mode()
+def _decode_one(model: nn.Module, plan: Plan, sampling: Sampling, seed: int, on_bar: Callable[[float], None] | None,
+                int8: bool, harmony: float) -> list[int]:
+    """One plan on the CPU with the NumPy decoder: a forward pass only where a token is to be drawn.
+
+    Forced tokens, and tokens the grammar leaves no choice about, wait and go through the network
+    together with the drawn token before them (one pass for the lot), and the pass computes the
+    logits of the legal tokens only (``NumpyDecoder.forward``'s ``rows``)."""
+    rng = np.random.default_rng(seed)
+    row = _Row(list(plan))
+    decoder = NumpyDecoder(model, int8=int8)
+    n_ctx = model.config.n_ctx  # type: ignore[union-attr]
+    logits = np.empty(len(VOCAB), dtype=np.float32)
+    pending: list[int] = []
+    reported = 0
+    while True:
+        mask = None
+        while not row.finished:  # gather what needs no draw
+            if row.state is None:
+                pending += row.take_forced(len(row.forced_run()))
+                continue
+            mask = legal_tokens(row.state)
+            legal = np.flatnonzero(mask)
+            if len(legal) > 1:
+                break
+            row.take_sampled(int(legal[0]))
+            pending.append(int(legal[0]))
+            mask = None
+        row.tokens += pending
+        row.bars_done += pending.count(BAR)
+        if row.voices is not None:
+            row.voices.feed(pending)
+        if on_bar is not None and row.bars_done > reported:
+            reported = row.bars_done
+            on_bar(reported)
+        if mask is None:  # the plan is done: the last tokens' logits are never used
+            return row.tokens
+        logits.fill(-np.inf)
+        if decoder.length + len(pending) > n_ctx:
+            decoder.reset()
+            logits[legal] = decoder.forward(_window(row, n_ctx // 2), legal)
+        else:
+            logits[legal] = decoder.forward(pending, legal)
+        token = _sample(row, logits, mask, rng, sampling, harmony)
+        row.take_sampled(token)
+        pending = [token]
+
+
 @torch.inference_mode()
 def _run_plans(model: nn.Module, plans: Sequence[Plan], sampling: Sampling, seeds: Sequence[int],
-               on_bar: Callable[[float], None] | None, int8: bool, harmony: float) -> list[list[int]]:
+               on_bar: Callable[[float], None] | None, harmony: float) -> list[list[int]]:
+    """Every plan as one batch through the torch model (CUDA, the LSTM; the CPU uses ``_decode_one``)."""
     rngs = [np.random.default_rng(seed) for seed in seeds]  # one generator per row
     rows = [_Row(list(p)) for p in plans]
     device = model.embed.weight.device  # type: ignore[union-attr]
     n_ctx = getattr(model.config, "n_ctx", 1 << 30) if model.config.kind == "transformer" else 1 << 30  # type: ignore[union-attr]
-    # one sequence on the CPU: NumPy's per-operation cost is a fraction of torch's (numpy_decoder.py)
-    fast = NumpyDecoder(model, int8=int8) if len(rows) == 1 and NumpyDecoder.supports(model) else None
-    # the NumPy decoder holds its own KV cache: either way ``cache.length`` is the tokens fed so far
-    cache = fast if fast is not None else model.new_cache(len(rows))  # type: ignore[operator]
+    cache = model.new_cache(len(rows))  # type: ignore[operator]
     logits: np.ndarray | None = None
     reported = 0
     while not all(r.finished for r in rows):
@@ -174,17 +236,7 @@ def _run_plans(model: nn.Module, plans: Sequence[Plan], sampling: Sampling, seed
                     step_tokens.append(row.take_forced(1))
                 else:
                     assert logits is not None
-                    row_logits = logits[r]
-                    bias = _pitch_bias(row, harmony)
-                    if bias is not None:
-                        row_logits = row_logits.copy()
-                        row_logits[PITCH0:PITCH0 + 128] += bias
-                    in_key = key_bias(row.state)
-                    if in_key is not None:
-                        first, weights = in_key
-                        row_logits = row_logits.copy()
-                        row_logits[first:first + len(weights)] += weights
-                    token = sample_token(row_logits, legal_tokens(row.state), rngs[r], sampling)
+                    token = _sample(row, logits[r], legal_tokens(row.state), rngs[r], sampling, harmony)
                     row.take_sampled(token)
                     step_tokens.append([token])
         for row, tokens in zip(rows, step_tokens):
@@ -194,13 +246,7 @@ def _run_plans(model: nn.Module, plans: Sequence[Plan], sampling: Sampling, seed
                 if row.voices is not None:
                     row.voices.feed(tokens)
         width = len(step_tokens[0])
-        if fast is not None:
-            if fast.length + width > n_ctx:
-                fast.reset()
-                logits = fast.forward(_window(rows[0], n_ctx // 2))[None]
-            else:
-                logits = fast.forward(step_tokens[0])[None]
-        elif cache.length + width > n_ctx:
+        if cache.length + width > n_ctx:
             cache, last = _rebuild(model, rows, n_ctx // 2)
             logits = last.float().numpy()
         else:

@@ -20,7 +20,8 @@ from models.sampling import Sampling
 from models.styles import style_choices
 from models.transformer.checkpoint import load_model, recorded_learning
 from models.transformer.decoding import Plan, run_plans
-from models.transformer.grammar import ENTER_BY, ENTER_BY_METERS, Section
+from models.transformer.grammar import EVERY_BAR, LEARNT_METERS, Section, entries, min_density
+from models.transformer.meters import FRAME_METER, frame_for
 from models.transformer.numpy_decoder import one_thread
 from models.transformer.tokenizer import decode, encode_chords, encode_notes
 from models.transformer.tokens import (
@@ -53,6 +54,8 @@ class _Bar:
     meter: tuple[int, int]
     controls: dict[str, list] = field(default_factory=dict)
     targets: dict[str, object] = field(default_factory=dict)
+    downbeats: tuple[int, ...] = (0,)  # ticks where the bars the request counts start (two in a 2/4 or 6/8 frame)
+    span: int = 0  # ticks of one of those bars (0: the whole bar)
 
 
 def part_tracks(parts: Sequence[str], style: str) -> dict[str, tuple[str, ...]]:
@@ -79,6 +82,12 @@ def _bar_chords(spans: Sequence[ChordSpan], start: float, ticks: int) -> tuple[t
         if not out or out[-1][1] != pcs:
             out.append((tick, pcs))
     return tuple(out)
+
+
+def _sounding(harmony: tuple[tuple[int, frozenset[int]], ...], first: int, ticks: int) -> bool:
+    """Whether a chord sounds in the ticks ``[first, first + ticks)`` of a bar (``_bar_chords``)."""
+    return any(pcs for index, (tick, pcs) in enumerate(harmony)
+               if tick < first + ticks and (index + 1 == len(harmony) or harmony[index + 1][0] > first))
 
 
 class TransformerGenerator:
@@ -165,6 +174,9 @@ class TransformerGenerator:
         for bar in bars:
             ticks = meter_ticks(bar.meter)
             harmony = _bar_chords(bar.controls.get("chord", ()), bar.start, ticks)
+            span = bar.span or ticks
+            # the counted bars the parts must play in: not those where the chords rest (N)
+            downbeats = tuple(d for d in bar.downbeats if "chord" not in bar.controls or _sounding(harmony, d, span))
             plan += [BAR, METER0 + METERS.index(bar.meter)]
             for role, items in (("control", bar.controls), ("target", bar.targets)):
                 for track in sorted(items, key=TRACKS.index):
@@ -174,9 +186,11 @@ class TransformerGenerator:
                         plan.append(replace(content, chords=harmony))
                     elif content is None:
                         first = track not in started
-                        entry = ENTER_BY.get(track) if first and bar.meter in ENTER_BY_METERS else None
-                        plan.append(Section(track, ticks, end=-1, chords=harmony, min_density=int(first),
-                                            enter_by=entry))
+                        windows = entries(track, bar.meter, first, downbeats, span)
+                        plan.append(Section(track, ticks, end=-1, chords=harmony, entries=windows,
+                                            min_density=min_density(track, bar.meter, first, len(windows)),
+                                            meter=None if bar.meter in LEARNT_METERS or track not in EVERY_BAR
+                                            else bar.meter))
                         started.add(track)
                     elif track == "chord":
                         plan += encode_chords(content, bar.start, ticks)
@@ -218,6 +232,38 @@ class TransformerGenerator:
         spans = parse_progression(request.chords, request.meter, request.bars)
         beats = beats_per_bar(request.meter)
         count = round((spans[-1].start_beats + spans[-1].duration_beats) / beats)
+        frame = frame_for(request.meter)
+        if frame is not None and request.style not in VOICE_STYLES:  # the voices learnt their meters
+            return self._accompany_framed(request, spans, count, frame)
+        bars = self._accompany_bars(request, spans, count)
+        given = {"melody": request.melody} if request.melody else None
+        return bars, lambda d: self._parts_result(request, d, request.parts, spans, count, given=given)
+
+    def _accompany_framed(self, request: Request, spans: Sequence[ChordSpan], count: int, frame):
+        """Accompany in 2/4, 6/8 or 12/8 written as 4/4 (``models.transformer.meters``): every counted
+        bar holds an onset of each part, and the notes come back swung onto compound beats."""
+        melody = frame.to_frame(request.melody)
+        inner = request.replace(meter=FRAME_METER, melody=melody)
+        framed = self._accompany_bars(inner, list(frame.spans_to_frame(spans)), frame.frame_bars(count))
+        downbeats = tuple(range(0, meter_ticks(FRAME_METER), frame.bar_ticks))
+        for bar in framed:
+            bar.downbeats, bar.span = downbeats, frame.bar_ticks
+        total = count * beats_per_bar(request.meter)
+
+        def finish(decoded) -> Result:
+            parts = {}
+            for part in request.parts:
+                if part == "melody" and request.melody:
+                    parts[part] = tidy(request.melody, total, True)
+                    continue
+                notes = [n for t in part_tracks([part], request.style)[part] for n in decoded.tracks.get(t, [])]
+                parts[part] = tidy(frame.notes_from_frame(notes), total, part in MONOPHONIC)
+            return Result(parts=parts, chords=tuple(spans), bars=count, meter=tuple(request.meter),  # type: ignore[arg-type]
+                          tempo=request.tempo)
+        return framed, finish
+
+    def _accompany_bars(self, request: Request, spans: Sequence[ChordSpan], count: int) -> list[_Bar]:
+        beats = beats_per_bar(request.meter)
         melody_track = part_tracks(["melody"], request.style)["melody"][0]
         written = [p for p in request.parts if not (p == "melody" and request.melody)]
         bars = self._grid(request, count)
@@ -226,8 +272,7 @@ class TransformerGenerator:
             if request.melody:
                 bar.controls[melody_track] = notes_in_bar(request.melody, bar.start, beats)
             bar.targets = self._targets(request, written)
-        given = {"melody": request.melody} if request.melody else None
-        return bars, lambda d: self._parts_result(request, d, request.parts, spans, count, given=given)
+        return bars
 
     def _harmonize(self, request: Request):
         melody = require(request, "melody", "a melody to harmonize")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from models.music.keys import in_key
-from models.music.meter import TICKS_PER_BEAT
+from models.music.meter import TICKS_PER_BEAT, beats_per_bar
 from models.transformer.tokens import (
     BASS0,
     CHORD_N,
@@ -26,6 +27,8 @@ from models.transformer.tokens import (
     VEL0,
     VELOCITY_LEVELS,
     VOCAB,
+    density_bucket,
+    meter_ticks,
 )
 
 V = len(VOCAB)
@@ -34,14 +37,23 @@ PITCH_RANGE = {"melody": (48, 96), "counter": (43, 91), "keys": (36, 96), "bass"
                "arp": (36, 96), "drums": (27, 87), "soprano": (55, 84), "alto": (50, 79), "tenor": (43, 72),
                "bassvoice": (33, 65)}
 MAX_POLYPHONY = {"keys": 6, "pad": 5, "arp": 1, "drums": 4}
-# The latest tick of the first note in a track's first freely written 4/4 bar (``Section.enter_by``).
+# The latest tick of the first note in a track's first freely written 4/4 bar (``entries``).
 # In one POP909 song in six a run of annotated bar lines sits a beat off the music (models/data/pop909.py,
 # ``aligned_bars``): the shipped model learnt that a song may be a beat late and, with nothing before
 # it, chose that in about a fifth of its 4/4 accompaniments, then kept it in every bar (issue 15). In
 # aligned songs the bass starts on the bar line and the keys within the first beat in 95 % of bars.
-# POP909 is all 4/4; in other meters (pop never seen there) the rule left more bars empty, so it stays off.
+# POP909 is all 4/4; in the meters it did not learn every bar is held to it (``entries``).
 ENTER_BY = {"bass": 0, "keys": TICKS_PER_BEAT - 1}
 ENTER_BY_METERS = ((4, 4),)
+
+# Parts that play in every bar unless the chords rest there (an ``N`` bar): a written part that stops
+# is heard as a fault (issue 15: 3 bass notes in 8 bars of 3/4).
+EVERY_BAR = ("bass", "keys", "pad", "arp")
+# The meters the model learnt its accompaniment parts (``EVERY_BAR``, all from POP909) in: POP909 is
+# all 4/4 (``Section.meter`` steers the others; the melody and the chorale voices learnt more meters).
+LEARNT_METERS = ((4, 4),)
+COMPOUND_METERS = ((6, 8), (12, 8))
+EIGHTH = TICKS_PER_BEAT // 2
 
 
 @dataclass(frozen=True)
@@ -63,8 +75,11 @@ class Section:
     rhythm: tuple[tuple[int, int, int], ...] | None = None
     chords: tuple[tuple[int, frozenset[int]], ...] = ()
     min_density: int = 0  # the lowest density bucket to allow when ``density`` is not forced (1: not empty)
-    enter_by: int | None = None  # the latest tick for the first note (None: any), see ``ENTER_BY``
+    # (first, latest) ticks of windows that must each hold an onset, in order: each bar's entry
+    # (``ENTER_BY``) and, for ``EVERY_BAR`` parts, a note in every bar (``entries``)
+    entries: tuple[tuple[int, int], ...] = ()
     key: tuple[int, str] | None = None  # chords: (tonic pitch class, mode) to keep them in, see ``key_bias``
+    meter: tuple[int, int] | None = None  # a meter the model did not learn: ``meter_bias``, notes end by the bar line
 
 
 @dataclass(frozen=True)
@@ -136,7 +151,10 @@ def legal_tokens(state: State) -> np.ndarray:
         return _rhythm_mask(state, mask, lo, hi)
     if state.stage == "pos":
         first = state.dur + 1 if state.dur >= 0 else 0
-        mask[DUR0 + first:DUR0 + len(DURATIONS)] = True
+        last = len(DURATIONS)
+        if sec.meter is not None:  # the chord of the next bar is not this one's: do not hold over the bar line
+            last = max(first + 1, _DURATION_ENDS[sec.bar_ticks - state.pos])
+        mask[DUR0 + first:DUR0 + last] = True
         return mask
     if state.stage == "dur":
         mask[PITCH0 + max(lo, state.pitch + 1):PITCH0 + hi + 1] = True
@@ -148,13 +166,92 @@ def legal_tokens(state: State) -> np.ndarray:
         mask[DUR0 + state.dur + 1:DUR0 + len(DURATIONS)] = True
     # the last position that still leaves a tick for every onset the density asks for
     last = min(sec.bar_ticks - 1, sec.bar_ticks - (fewest - state.onsets))
+    # the windows still to fill: no position past the next one's latest tick, none before it when the
+    # onsets the density leaves are all needed there, and no end before they are filled
+    pending = [window for window in sec.entries if window[0] > state.pos]
     if state.onsets < most and last > state.pos:
-        mask[POS0 + state.pos + 1:POS0 + last + 1] = True
-        if sec.enter_by is not None and state.onsets == 0:
-            mask[POS0 + sec.enter_by + 1:POS0 + last + 1] = False
-    if state.onsets >= fewest or not mask.any():
+        mask[POS0 + state.pos + 1:POS0 + min(last, pending[0][1] if pending else sec.bar_ticks) + 1] = True
+        if pending and most - state.onsets <= len(pending):
+            mask[POS0 + state.pos + 1:POS0 + pending[0][0]] = False
+    if (state.onsets >= fewest and not pending) or not mask.any():
         mask[sec.end] = True
     return mask
+
+
+# For each number of ticks left in the bar, how many durations (from the shortest) fit in them.
+_DURATION_ENDS = tuple(sum(d <= left for d in DURATIONS) for left in range(max(DURATIONS) + 1))
+
+
+def entries(track: str, meter: tuple[int, int], first: bool, downbeats: Sequence[int],
+            bar_ticks: int) -> tuple[tuple[int, int], ...]:
+    """The windows a freely written bar must put an onset in (``Section.entries``).
+
+    ``downbeats``: the ticks where the bars the request counts start (several when a 4/4 bar of the
+    model stands for two of 2/4 or 6/8, ``models.transformer.meters``), less the bars where the
+    chords rest; ``bar_ticks``: the ticks of one of them. ``ENTER_BY`` parts start each on time: in
+    4/4 only the first bar (later bars follow what the model wrote before), in the meters the model
+    did not learn every bar, the keys within the first eighth in 6/8 and 12/8 written in their own
+    bars. Other ``EVERY_BAR`` parts just play in each."""
+    native = meter in LEARNT_METERS and len(downbeats) <= 1 and bar_ticks == meter_ticks(meter)
+    latest = ENTER_BY.get(track) if (first and meter in ENTER_BY_METERS) or not native else None
+    if latest is not None and track == "keys" and meter in COMPOUND_METERS:
+        latest = EIGHTH - 1
+    if latest is None and track not in EVERY_BAR:
+        return ()
+    return tuple((tick, tick + (bar_ticks - 1 if latest is None else latest)) for tick in downbeats)
+
+
+# The lowest density bucket of the keys in 3/4 (written in its own bars): there the model holds one
+# chord a bar; a waltz has the keys on the beats after the bass.
+METER_DENSITY = {(3, 4): {"keys": 2}}
+
+
+def min_density(track: str, meter: tuple[int, int], first: bool, windows: int) -> int:
+    """The lowest density bucket of a freely written bar: 1 (not empty) for a track's first bar, room for
+    one onset per window (``entries``) and more in meters the model did not learn (``METER_DENSITY``)."""
+    floor = METER_DENSITY.get(meter, {}).get(track, 0) if windows else 0
+    return max(floor, int(first), density_bucket(windows))
+
+
+def meter_bias(state: State, logits: np.ndarray, legal: np.ndarray) -> np.ndarray | None:
+    """``logits`` with the next position pulled towards the beats of a meter the model did not learn
+    (None when nothing applies): in 6/8 and 12/8 to the dotted-quarter beats (the bass on eighths 1 and
+    4, the keys in groups of three eighths), in 3/4 and 2/4 to the quarter beats, off the sixteenths.
+    The ``legal`` positions are shifted together so that their total probability, and so the chance
+    that the section ends here, stays the network's."""
+    sec = state.section
+    if sec.meter is None or sec.rhythm is not None or state.stage not in ("body", "pitch"):
+        return None
+    span = slice(POS0 + state.pos + 1, POS0 + sec.bar_ticks)
+    allowed = legal[span]
+    if allowed.sum() < 2:
+        return None
+    prior = _position_prior(sec.track, sec.meter)[state.pos + 1:]
+    before = logits[span][allowed].astype(np.float64)
+    after = before + prior[allowed]
+    top = max(before.max(), after.max())
+    shift = np.log(np.exp(before - top).sum()) - np.log(np.exp(after - top).sum())
+    out = logits.copy()
+    out[span] = np.where(allowed, logits[span] + prior + shift, logits[span])
+    return out
+
+
+# Log-weights of a position by what it is in a meter the model did not learn: (beat, eighth, finer).
+# The bass keeps to the beats (1 and 4 of the eighths in 6/8); the keys may fill the eighths between.
+POSITION_WEIGHTS = {"compound": {"bass": (0.0, -2.5, -6.0), "other": (0.0, -1.0, -5.0)},
+                    "simple": {"bass": (0.0, -1.0, -3.0), "other": (0.0, -0.3, -1.5)}}
+
+
+@functools.lru_cache(maxsize=64)
+def _position_prior(track: str, meter: tuple[int, int]) -> np.ndarray:
+    compound = meter in COMPOUND_METERS
+    beat = 3 * EIGHTH if compound else TICKS_PER_BEAT
+    table = POSITION_WEIGHTS["compound" if compound else "simple"]
+    on_beat, on_eighth, finer = table.get(track, table["other"])
+    ticks = round(beats_per_bar(meter) * TICKS_PER_BEAT)
+    prior = np.array([on_beat if t % beat == 0 else on_eighth if t % EIGHTH == 0 else finer for t in range(ticks)])
+    prior.flags.writeable = False
+    return prior
 
 
 def _rhythm_mask(state: State, mask: np.ndarray, lo: int, hi: int) -> np.ndarray:

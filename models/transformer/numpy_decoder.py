@@ -27,11 +27,16 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 LN_EPS = 1e-5  # nn.LayerNorm's default, as the model uses
 _GELU_C = math.sqrt(2.0 / math.pi)
 _INT8_MM = getattr(torch.ops.aten, "_weight_int8pack_mm", None)  # torch >= 2.3 on the CPU
+# The operators the int8 path calls per layer, bound directly: the overload, not the packet that looks it
+# up at every call, and torch.layer_norm / gelu without nn.functional's wrappers (the same kernels; a few
+# µs less per call, a few dozen calls per token).
+_INT8_MM_DIRECT = getattr(_INT8_MM, "default", _INT8_MM)
+_LAYER_NORM = torch.layer_norm
+_GELU = torch._C._nn.gelu
 _INT8_WEIGHTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its quantized blocks
 
 
@@ -92,11 +97,11 @@ def one_thread() -> Iterator[None]:
 
 def _int8_product(x: torch.Tensor, weight: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
     """``x`` (T, in) times a quantized weight, as bf16 (T, out); ``x`` goes to bf16 first."""
-    return _INT8_MM(x.to(torch.bfloat16), *weight)
+    return _INT8_MM_DIRECT(x.to(torch.bfloat16), *weight)
 
 
 def _torch_layer_norm(x: np.ndarray, weight_bias: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-    return F.layer_norm(torch.from_numpy(x), (x.shape[-1],), *weight_bias, LN_EPS)
+    return _LAYER_NORM(torch.from_numpy(x), (x.shape[-1],), *weight_bias, LN_EPS)
 
 
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, average: np.ndarray) -> np.ndarray:
@@ -155,8 +160,10 @@ class NumpyDecoder:
     def reset(self) -> None:
         self.length = 0
 
-    def forward(self, tokens: Sequence[int]) -> np.ndarray:
-        """Append ``tokens`` to the sequence; returns the logits ``(V,)`` after the last one."""
+    def forward(self, tokens: Sequence[int], rows: np.ndarray | None = None) -> np.ndarray:
+        """Append ``tokens`` to the sequence; returns the logits ``(V,)`` after the last one, or only
+        those of the token ids ``rows`` (the legal ones: the output head is the largest matrix read
+        per token after the blocks, so it reads only the rows it needs)."""
         count = len(tokens)
         start, end = self.length, self.length + count
         if end > self.n_ctx:
@@ -188,12 +195,15 @@ class NumpyDecoder:
             weights = np.exp(scores)
             weights /= weights.sum(axis=-1, keepdims=True)
             attended = (weights @ self.values[layer, :, :end]).transpose(1, 0, 2).reshape(count, H * D)
-            if self.int8:
-                x = x + _int8_product(torch.from_numpy(np.ascontiguousarray(attended)), q_proj).float().numpy()
-                hidden = F.gelu(_int8_product(_torch_layer_norm(x, norm2), q_fc), approximate="tanh")
-                x = x + _int8_product(hidden, q_out).float().numpy()
+            if self.int8:  # the residual stream added to in place through a torch view of ``x`` (our own copy)
+                residual = torch.from_numpy(x)
+                residual += _int8_product(torch.from_numpy(np.ascontiguousarray(attended)), q_proj)
+                hidden = _GELU(_int8_product(_LAYER_NORM(residual, (x.shape[-1],), *norm2, LN_EPS), q_fc),
+                               approximate="tanh")
+                residual += _int8_product(hidden, q_out)
                 continue
             x = x + attended @ proj_w
             x = x + _gelu_tanh(_layer_norm(x, ln2_w, ln2_b, average) @ fc_w) @ out_w
         self.length = end
-        return _layer_norm(x[-1:], *self.ln_f, average)[0] @ self.embed.T
+        last = _layer_norm(x[-1:], *self.ln_f, average)[0]  # (C,)
+        return last @ self.embed.T if rows is None else self.embed[rows] @ last

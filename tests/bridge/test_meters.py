@@ -73,3 +73,36 @@ def test_estimated_loudness_is_within_a_few_hundredths() -> None:
         noise = signal.sosfilt(signal.butter(2, 6000, fs=rate, output="sos"), rng.standard_normal((2, rate * 6)))
         audio = (noise * 0.1 + tone(rate, 330.0, 6.0, 0.2)).astype(np.float32)
         assert estimate_lufs(audio, rate) == pytest.approx(measure_lufs(audio, rate), abs=0.05)
+
+
+@pytest.mark.parametrize("rate", [44100, 48000])
+def test_loudness_on_two_threads_is_the_same_value(rate: int) -> None:
+    """The second half measured on a thread of its own, its filters started a second early, gives the
+    very value of one pass: the filters' memory of earlier samples is gone long before."""
+    from bridge.render.audio import estimate_lufs
+
+    rng = np.random.default_rng(5)
+    seconds = 40
+    bass = tone(rate, 55.0, seconds, 0.3) * (1 + np.sin(np.linspace(0, 40, rate * seconds)))  # low, long-lived
+    noise = signal.sosfilt(signal.butter(2, 5000, fs=rate, output="sos"), rng.standard_normal((2, rate * seconds)))
+    audio = (bass + 0.05 * noise).astype(np.float32)
+    audio[:, rate * 12:rate * 15] = 0.0  # a silence across which nothing may leak
+    assert measure_lufs(audio, rate, threads=2) == measure_lufs(audio, rate)
+    assert estimate_lufs(audio, rate, threads=2) == estimate_lufs(audio, rate)
+    short = audio[:, : rate * 2]  # too short to split: one pass
+    assert measure_lufs(short, rate, threads=2) == measure_lufs(short, rate)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_ceiling_holds_by_a_long_filter_too(seed: int) -> None:
+    """A mix held at -1 dBTP reads -1 dBTP at most on a reference meter, not only on continuo's 48-tap one."""
+    from bridge.render.levels import held_gain
+
+    rng = np.random.default_rng(seed)
+    rate = 44100
+    noise = signal.sosfilt(signal.butter(4, 12000, fs=rate, output="sos"), rng.standard_normal((2, rate * 2)))
+    audio = (noise * 0.3 + tone(rate, 220.0, 2.0, 0.3)).astype(np.float32)
+    gain = held_gain(audio, 4.0, -1.0)  # 12 dB up would pass the ceiling: held
+    assert gain < 4.0
+    assert reference_true_peak(audio * np.float32(gain)) <= -1.0
+    assert reference_true_peak(audio * np.float32(gain)) >= -1.2  # and not much under it

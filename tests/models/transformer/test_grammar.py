@@ -97,7 +97,8 @@ def test_a_minimum_density_keeps_a_section_from_being_empty():
 
 @pytest.mark.parametrize("enter_by", [0, 11])
 def test_a_first_bar_enters_by_its_tick(enter_by):
-    state = advance(advance(start(Section("bass", 48, BAR, min_density=1, enter_by=enter_by)), DENS0 + 2), VEL0 + 5)
+    state = advance(advance(start(Section("bass", 48, BAR, min_density=1, entries=((0, enter_by),))), DENS0 + 2),
+                    VEL0 + 5)
     allowed = legal_tokens(state)
     assert allowed[POS0:POS0 + enter_by + 1].all() and not allowed[POS0 + enter_by + 1:POS0 + 48].any()
     state = advance(advance(advance(state, POS0 + enter_by), DUR0 + 3), PITCH0 + 40)

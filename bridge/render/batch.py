@@ -62,14 +62,17 @@ def preset_from_args(args: argparse.Namespace, settings: Settings) -> RenderPres
 
 def run(args: argparse.Namespace, settings: Settings) -> list[RenderedSong]:
     """Render what ``args`` names; a tqdm bar on stderr counts parts when it is a terminal."""
-    from bridge.render.stems import render_files
-
     files = midi_inputs(args.source)
     check_folder(args.out, "--out")
     preset = preset_from_args(args, settings)
     jobs = settings.render_jobs if args.jobs is None else args.jobs
     if jobs < 0:
         raise InvalidRequest(f"--jobs {jobs}: give 0 (one per core) or more")
+    if any(spec.instrument in ("auto", "soundfont") for spec in (preset.default, *preset.parts.values())):
+        from bridge.render.soundfont import preload
+
+        preload(preset.soundfont or settings.soundfont)  # parsed on the other core while NumPy and the rest load
+    from bridge.render.stems import render_files
     if not sys.stderr.isatty():  # no bar to draw: tqdm is not even imported
         return render_files(files, preset, args.out, settings.soundfont, jobs)
     from tqdm import tqdm

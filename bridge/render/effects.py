@@ -81,12 +81,12 @@ def _first_line(err: BaseException) -> str:
 
 def build_chain(specs: Sequence[EffectSpec], where: str, plugin_timeout_seconds: float = 10.0) -> pedalboard.Pedalboard:
     """A Pedalboard for ``specs``; external plugins are loaded here (call it in a render process)."""
-    from bridge.render.plugins import load_effect_plugin
-
     chain = []
     for number, spec in enumerate(specs, start=1):
         at = f"effect {number} of {where}"
         if spec.plugin:
+            from bridge.render.plugins import load_effect_plugin
+
             chain.append(load_effect_plugin(spec, at, plugin_timeout_seconds))
         else:
             chain.append(build_builtin(spec, at))

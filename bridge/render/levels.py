@@ -8,12 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.render.audio import OVERSHOOT_DB, gain_to, peak_dbfs, true_peak_dbfs
+from bridge.render.audio import OVERSHOOT_DB, gain_to, peak_dbfs, sample_peak, true_peak_dbfs
 from bridge.render.presets import BUNDLED_PRESETS, preset_dirs
 from bridge.render.specs import RenderPreset
 
 log = logging.getLogger(__name__)
 
+PEAK_MARGIN_DB = 0.05  # true_peak_dbfs is within this of SciPy's long polyphase resampler (test_meters.py)
 BALANCE_LUFS = -20.0  # with ``balance``, every part is brought here before its gain_db (then the mix to its target)
 
 
@@ -43,20 +44,25 @@ def balance(audio: np.ndarray, sample_rate: int, gain_db: float) -> None:
         audio *= np.float32(gain)
 
 
-def held_gain(audio: np.ndarray, gain: float, ceiling_dbtp: float) -> float:
-    """``gain``, lowered where needed so that ``audio`` times it peaks at ``ceiling_dbtp`` at most (true peak)."""
+def held_gain(audio: np.ndarray, gain: float, ceiling_dbtp: float, peak: float | None = None) -> float:
+    """``gain``, lowered where needed so that ``audio`` times it peaks at ``ceiling_dbtp`` at most (true peak),
+    by any accurate meter: the 48-tap interpolation reads up to PEAK_MARGIN_DB under a long filter, so the
+    ceiling is held that much lower. ``peak``: ``sample_peak(audio)`` when already known."""
+    ceiling_dbtp -= PEAK_MARGIN_DB
     level = 20.0 * math.log10(gain)
-    if peak_dbfs(audio) + level + OVERSHOOT_DB <= ceiling_dbtp:
+    peak = sample_peak(audio) if peak is None else peak
+    if peak_dbfs(audio, peak) + level + OVERSHOOT_DB <= ceiling_dbtp:
         return gain  # even the highest point between samples stays under: no need to interpolate
-    peak = true_peak_dbfs(audio, floor_dbfs=ceiling_dbtp - level) + level
+    peak = true_peak_dbfs(audio, floor_dbfs=ceiling_dbtp - level, peak=peak) + level
     return gain if peak <= ceiling_dbtp else gain * 10.0 ** ((ceiling_dbtp - peak) / 20.0)
 
 
-def warn_if_clipping(audio: np.ndarray, gain: float, name: str, source: Path, preset: RenderPreset) -> None:
+def warn_if_clipping(audio: np.ndarray, gain: float, name: str, source: Path, preset: RenderPreset,
+                     peak: float | None = None) -> None:
     """Warn when a stem or the mix (``name`` "mix") reaches full scale once ``gain`` is applied, with a fix
     the user can make: their own preset (a copy, for a bundled one: it is replaced on every upgrade) or a
     lower loudness target."""
-    peak = peak_dbfs(audio) + (20.0 * math.log10(gain) if gain > 0 else float("-inf"))
+    peak = peak_dbfs(audio, peak) + (20.0 * math.log10(gain) if gain > 0 else float("-inf"))
     if peak < 0.0:
         return
     what = "the mix" if name == "mix" else f"stem {name}"

@@ -81,6 +81,23 @@ def render_child_main(conn: Connection, job_id: str, midi: list[Path], preset: R
         conn.send(("error", RenderError(f"rendering failed: {type(err).__name__}: {err}")))
 
 
+def preload_render() -> None:
+    """Load what a render with the default preset uses: the render modules, pedalboard, symusic and the
+    FluidSynth library. What is missing is left for the render to report, in words, if it needs it."""
+    from bridge.errors import SoundfontError
+
+    __import__("bridge.render.stems")
+    __import__("bridge.render.effects")  # pedalboard
+    from bridge.render.song import import_symusic
+    from bridge.render.soundfont import load_library
+
+    import_symusic()
+    try:
+        load_library()
+    except SoundfontError:
+        pass
+
+
 def render_child_wait(conn: Connection, child_main: Callable[..., None], log_level: str, preload: bool) -> None:
     """A render process waiting for its job, in its own process group; ``preload``: with the libraries
     a render may need loaded first (a process started ahead of time; one started for a waiting job
@@ -89,11 +106,7 @@ def render_child_wait(conn: Connection, child_main: Callable[..., None], log_lev
         os.setpgrp()  # so a timeout kills its pool and plugins too
     configure_logging(log_level, "render")
     if preload:
-        for module in ("bridge.render.stems", "pedalboard", "fluidsynth"):
-            try:
-                __import__(module)
-            except ImportError:  # the render reports it, in words, if it needs the module
-                pass
+        preload_render()
     try:
         args = conn.recv()
     except (EOFError, OSError, KeyboardInterrupt):  # the daemon stopped or replaced this process

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,10 +51,35 @@ def safe_part_name(raw: str, fallback: str, max_length: int = 30) -> str:
     return name or fallback
 
 
-def read_song(path: Path | str) -> Song:
-    """Parse ``path`` (type 0 or 1) into parts, one per track (and channel); a clear error for a bad file."""
+class _DownloadOnDemand:
+    """Stands in for pySmartDL's ``SmartDL`` while symusic is imported (see ``import_symusic``); makes the real one."""
+
+    def __new__(cls, *args, **kwargs):
+        from pySmartDL import SmartDL
+
+        return SmartDL(*args, **kwargs)
+
+
+def import_symusic():
+    """symusic, imported without pySmartDL: that downloader, which symusic uses only to fetch its own
+    built-in SoundFonts (never used here), imports urllib, http and ssl, 30-40 ms of every render's
+    start. Imported later by anyone, pySmartDL is the real module."""
+    if "symusic" not in sys.modules and "pySmartDL" not in sys.modules:
+        stand_in = types.ModuleType("pySmartDL")
+        stand_in.SmartDL = _DownloadOnDemand  # type: ignore[attr-defined]
+        sys.modules["pySmartDL"] = stand_in
+        try:
+            import symusic  # noqa: F401
+        finally:
+            del sys.modules["pySmartDL"]
     import symusic
 
+    return symusic
+
+
+def read_song(path: Path | str) -> Song:
+    """Parse ``path`` (type 0 or 1) into parts, one per track (and channel); a clear error for a bad file."""
+    symusic = import_symusic()
     path = Path(path)
     if not path.is_file():
         raise InvalidRequest(f"MIDI file {path} does not exist")

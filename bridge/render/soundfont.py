@@ -8,11 +8,14 @@ import os
 import sys
 import threading
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from bridge.errors import SoundfontError
-from bridge.render.song import Part
+
+if TYPE_CHECKING:  # NumPy loads with the render: the SoundFont can be parsed meanwhile (``preload``)
+    import numpy as np
+
+    from bridge.render.song import Part
 
 log = logging.getLogger(__name__)
 
@@ -78,27 +81,98 @@ _loaded: dict[str, list] = {}  # path -> [the synth that loaded it, its fluid_sf
 _loaded_lock = threading.Lock()
 
 
-def _library():
-    """pyfluidsynth's handle on libfluidsynth, with the signatures of the calls pyfluidsynth does not wrap."""
-    import fluidsynth
+LIBRARY_NAMES = ("libfluidsynth.so.3", "libfluidsynth.so.2", "libfluidsynth.3.dylib", "libfluidsynth.dylib",
+                 "libfluidsynth-3.dll", "fluidsynth-3.dll", "libfluidsynth-2.dll")
+_SIGNATURES = {  # name: (result, arguments); pointers as c_void_p
+    "new_fluid_settings": (ctypes.c_void_p, ()),
+    "delete_fluid_settings": (None, (ctypes.c_void_p,)),
+    "fluid_settings_setnum": (ctypes.c_int, (ctypes.c_void_p, ctypes.c_char_p, ctypes.c_double)),
+    "fluid_settings_setint": (ctypes.c_int, (ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int)),
+    "new_fluid_synth": (ctypes.c_void_p, (ctypes.c_void_p,)),
+    "delete_fluid_synth": (None, (ctypes.c_void_p,)),
+    "fluid_synth_sfload": (ctypes.c_int, (ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int)),
+    "fluid_synth_program_select": (ctypes.c_int, (ctypes.c_void_p,) + (ctypes.c_int,) * 4),
+    "fluid_synth_noteon": (ctypes.c_int, (ctypes.c_void_p,) + (ctypes.c_int,) * 3),
+    "fluid_synth_noteoff": (ctypes.c_int, (ctypes.c_void_p,) + (ctypes.c_int,) * 2),
+    "fluid_synth_cc": (ctypes.c_int, (ctypes.c_void_p,) + (ctypes.c_int,) * 3),
+    "fluid_synth_pitch_bend": (ctypes.c_int, (ctypes.c_void_p,) + (ctypes.c_int,) * 2),
+    "fluid_synth_system_reset": (ctypes.c_int, (ctypes.c_void_p,)),
+    "fluid_synth_all_sounds_off": (ctypes.c_int, (ctypes.c_void_p, ctypes.c_int)),
+    "fluid_synth_write_float": (ctypes.c_int, (ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
+                                               ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int)),
+    "fluid_synth_get_sfont_by_id": (ctypes.c_void_p, (ctypes.c_void_p, ctypes.c_int)),
+    "fluid_synth_add_sfont": (ctypes.c_int, (ctypes.c_void_p, ctypes.c_void_p)),
+    "fluid_synth_remove_sfont": (ctypes.c_int, (ctypes.c_void_p, ctypes.c_void_p)),
+    "fluid_set_log_function": (ctypes.c_void_p, (ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)),
+    "fluid_synth_get_active_voice_count": (ctypes.c_int, (ctypes.c_void_p,)),
+}
+_lib = None
+_library_lock = threading.Lock()
 
-    lib = fluidsynth._fl
-    if not getattr(lib, "_continuo_typed", False):
-        lib.fluid_synth_write_float.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
-                                                ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
-        lib.fluid_synth_write_float.restype = ctypes.c_int
-        lib.fluid_synth_get_sfont_by_id.argtypes = [ctypes.c_void_p, ctypes.c_int]
-        lib.fluid_synth_get_sfont_by_id.restype = ctypes.c_void_p
-        lib.fluid_synth_add_sfont.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
-        lib.fluid_synth_add_sfont.restype = ctypes.c_int
-        lib.fluid_synth_remove_sfont.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
-        lib.fluid_synth_remove_sfont.restype = ctypes.c_int
-        lib.fluid_set_log_function.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
-        lib.fluid_set_log_function.restype = ctypes.c_void_p
-        lib.fluid_synth_get_active_voice_count.argtypes = [ctypes.c_void_p]
-        lib.fluid_synth_get_active_voice_count.restype = ctypes.c_int
-        lib._continuo_typed = True
+
+def load_library():
+    """libfluidsynth through ctypes, with the signatures of the calls used here.
+
+    Loaded by its file name, as the dynamic loader finds it: the pyfluidsynth binding looks for it with
+    ``ctypes.util.find_library``, which runs ``ldconfig`` in a subprocess on every start of a render.
+    """
+    global _lib
+    with _library_lock:
+        if _lib is None:
+            _lib = _open_library()
+    return _lib
+
+
+def _open_library() -> ctypes.CDLL:
+    """Load libfluidsynth by its usual file names, else as ``find_library`` finds it, and type its calls."""
+    lib = None
+    for name in LIBRARY_NAMES:
+        try:
+            lib = ctypes.CDLL(name)
+            break
+        except OSError:
+            continue
+    if lib is None:
+        from ctypes.util import find_library
+
+        found = find_library("fluidsynth")
+        try:
+            lib = ctypes.CDLL(found) if found else None
+        except OSError:
+            lib = None
+    if lib is None:
+        raise SoundfontError(
+            "SoundFont rendering needs the FluidSynth library (Debian/Ubuntu: apt install libfluidsynth3; "
+            "macOS: brew install fluid-synth), or use instrument = \"sketch\"")
+    for name, (result, arguments) in _SIGNATURES.items():
+        try:
+            function = getattr(lib, name)
+        except AttributeError as err:
+            raise SoundfontError(f"the FluidSynth library found ({lib._name}) has no {name}: continuo needs "
+                                 "FluidSynth 2 or later (apt install libfluidsynth3)") from err
+        function.restype, function.argtypes = result, arguments
     return lib
+
+
+class _Synth:
+    """One FluidSynth synthesizer and its settings (what pyfluidsynth's ``Synth`` sets up, minus drivers)."""
+
+    def __init__(self, settings: dict[str, float | int]):
+        lib = self.lib = load_library()
+        self.settings = lib.new_fluid_settings()
+        for key, value in settings.items():  # floats are FluidSynth's "num" settings, ints its "int" ones
+            if isinstance(value, float):
+                lib.fluid_settings_setnum(self.settings, key.encode(), value)
+            else:
+                lib.fluid_settings_setint(self.settings, key.encode(), value)
+        self.synth = lib.new_fluid_synth(self.settings)
+        if not self.synth:
+            lib.delete_fluid_settings(self.settings)
+            raise SoundfontError("FluidSynth could not create a synthesizer (out of memory?)")
+
+    def delete(self) -> None:
+        self.lib.delete_fluid_synth(self.synth)
+        self.lib.delete_fluid_settings(self.settings)
 
 
 def _borrow_soundfont(path: Path) -> int:
@@ -107,19 +181,17 @@ def _borrow_soundfont(path: Path) -> int:
     Parsing a GM SoundFont takes 10-30 ms, as long as synthesising a short part. A SoundFont nobody
     uses is dropped when another one is loaded; give it back with ``_return_soundfont``.
     """
-    import fluidsynth
-
     key = str(path)
     with _loaded_lock:
         if key not in _loaded:
             for other in [k for k, entry in _loaded.items() if entry[2] == 0]:
                 _loaded.pop(other)[0].delete()
-            loader = fluidsynth.Synth(samplerate=44100, channels=16)
-            sfid = loader.sfload(key)
+            loader = _Synth({"synth.gain": 0.2, "synth.sample-rate": 44100.0, "synth.midi-channels": 16})
+            sfid = load_library().fluid_synth_sfload(loader.synth, key.encode(), 0)
             if sfid < 0:
                 loader.delete()
                 raise SoundfontError(f"SoundFont {path} could not be loaded (is it a valid .sf2/.sf3 file?)")
-            _loaded[key] = [loader, _library().fluid_synth_get_sfont_by_id(loader.synth, sfid), 0]
+            _loaded[key] = [loader, load_library().fluid_synth_get_sfont_by_id(loader.synth, sfid), 0]
         _loaded[key][2] += 1
         return _loaded[key][1]
 
@@ -129,6 +201,25 @@ def _return_soundfont(path: Path) -> None:
         _loaded[str(path)][2] -= 1
 
 
+def preload(wanted: str = "") -> threading.Thread:
+    """Parse the SoundFont a render will most likely use (``wanted``, else the best one installed) on a thread
+    of its own while the rest of the render loads (NumPy, pedalboard, the MIDI file): the first part then
+    finds it parsed. Nothing is reported from here: a render that needs a missing library or file says so."""
+
+    def load() -> None:
+        try:
+            path = find_soundfont(wanted)
+            if path is not None:
+                _borrow_soundfont(path)
+                _return_soundfont(path)
+        except (SoundfontError, OSError) as err:
+            log.debug("no SoundFont parsed ahead of the render: %s", err)
+
+    thread = threading.Thread(target=load, name="continuo-soundfont", daemon=True)
+    thread.start()
+    return thread
+
+
 class SoundfontSynth:
     """A fresh FluidSynth instance for one part: a fresh one per part keeps renders bit-identical
     whichever parts a process rendered before (a reused instance keeps voice state between parts).
@@ -136,20 +227,14 @@ class SoundfontSynth:
     """
 
     def __init__(self, path: Path, sample_rate: int):
-        try:
-            import fluidsynth
-        except ImportError as err:  # the binding is installed but libfluidsynth is not
-            raise SoundfontError(
-                "SoundFont rendering needs the FluidSynth library (Debian/Ubuntu: apt install libfluidsynth3; "
-                f"macOS: brew install fluid-synth), or use instrument = \"sketch\" ({err})"
-            ) from err
         self.path = path
         self.sample_rate = sample_rate
-        self._lib = _library()
+        self._lib = load_library()
         self._sfont = _borrow_soundfont(path)
         # FluidSynth's own reverb and chorus are off: effects come from the preset, so stems stay dry
-        self._fs = fluidsynth.Synth(gain=GAIN, samplerate=sample_rate, channels=16, **{
-            "synth.reverb.active": 0, "synth.chorus.active": 0, "synth.cpu-cores": 1, "synth.polyphony": 512})
+        self._fs = _Synth({"synth.gain": GAIN, "synth.sample-rate": float(sample_rate), "synth.midi-channels": 16,
+                           "synth.reverb.active": 0, "synth.chorus.active": 0, "synth.cpu-cores": 1,
+                           "synth.polyphony": 512})
         self._sfid = self._lib.fluid_synth_add_sfont(self._fs.synth, self._sfont)
         if self._sfid < 0:
             self._fs.delete()
@@ -166,13 +251,15 @@ class SoundfontSynth:
         earlier part used is already in memory, where a new one costs the system a page of zeros for
         every page (a tenth of the render's time on a slow machine).
         """
-        fs, sr, channel = self._fs, self.sample_rate, part.channel
-        fs.system_reset()
+        import numpy as np
+
+        lib, fs, sr, channel = self._lib, self._fs.synth, self.sample_rate, part.channel
+        lib.fluid_synth_system_reset(fs)
         bank = 128 if part.is_drum else 0
         preset = part.program if program is None else program
-        if fs.program_select(channel, self._sfid, bank, 0 if part.is_drum else preset) < 0:
+        if lib.fluid_synth_program_select(fs, channel, self._sfid, bank, 0 if part.is_drum else preset) < 0:
             log.warning("%s has no program %d in bank %d; using program 0", self.path, preset, bank)
-            fs.program_select(channel, self._sfid, bank, 0)
+            lib.fluid_synth_program_select(fs, channel, self._sfid, bank, 0)
         events = []  # (frame, order, kind, a, b): note-offs before note-ons on the same frame
         for start, duration, pitch, velocity in part.notes:
             events.append((int(round(start * sr)), 1, "on", int(pitch), int(velocity)))
@@ -187,22 +274,23 @@ class SoundfontSynth:
             raise ValueError(f"out must be C-contiguous float32 of shape (2, {frames})")
         self._rows = (out[0].ctypes.data, out[1].ctypes.data)  # contiguous rows: FluidSynth writes into them
         position = 0
+        noteon, noteoff, cc = lib.fluid_synth_noteon, lib.fluid_synth_noteoff, lib.fluid_synth_cc
         for frame, _, kind, a, b in events:
             frame = min(frame, frames)
             if frame > position:
                 self._advance(out, position, frame, clean)
                 position = frame
             if kind == "on":
-                fs.noteon(channel, a, b)
+                noteon(fs, channel, a, b)
             elif kind == "off":
-                fs.noteoff(channel, a)
+                noteoff(fs, channel, a)
             elif kind == "cc":
-                fs.cc(channel, a, b)
+                cc(fs, channel, a, b)
             else:
-                fs.pitch_bend(channel, a)
+                lib.fluid_synth_pitch_bend(fs, channel, max(0, min(a + 8192, 16383)))
         if position < frames:
             self._advance(out, position, frames, clean)
-        fs.all_sounds_off(channel)
+        lib.fluid_synth_all_sounds_off(fs, channel)
         return out
 
     def _advance(self, out: np.ndarray, start: int, end: int, clean: bool) -> None:

@@ -8,43 +8,24 @@ import os
 import queue
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import BrokenExecutor, Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from bridge.errors import RenderError
-from bridge.paths import commit_set, output_path, stage
-from bridge.render.audio import encode_audio, fit_frames, gain_to
-from bridge.render.levels import balance, held_gain, place, warn_if_clipping
-from bridge.render.stemwriter import StemWriter
+from bridge.render.audio import fit_frames
+from bridge.render.levels import balance, place
+from bridge.render.mixdown import PLUGIN_LOAD_SECONDS, RenderedSong, mix_and_write
 from bridge.render.specs import PartSpec, RenderPreset
-from bridge.render.song import Part, Song, read_song, safe_part_name
+from bridge.render.song import Part, Song, read_song
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = {"wav": ".wav", "flac": ".flac", "aiff": ".aif"}
-MIX = "mix"
-PLUGIN_LOAD_SECONDS = 10.0
+__all__ = ["RenderedSong", "choose_instrument", "render_files", "render_part", "scratch_root", "song_frames"]
 
-
-@dataclass(frozen=True)
-class RenderedSong:
-    """The files written for one MIDI file; every stem and the mix have ``frames`` samples."""
-
-    source: Path
-    mix: Path
-    stems: dict[str, Path]
-    frames: int
-    sample_rate: int
-    loudness_gain_db: float = 0.0
-    instruments: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def seconds(self) -> float:
-        return self.frames / self.sample_rate
+Stem = tuple[np.ndarray, str]  # (audio, instrument)
 
 
 def song_frames(song: Song, preset: RenderPreset) -> int:
@@ -54,7 +35,6 @@ def song_frames(song: Song, preset: RenderPreset) -> int:
 
 def choose_instrument(part: Part, spec: PartSpec, preset: RenderPreset, soundfont: str) -> tuple[str, str]:
     """(kind, detail) for a part: ``auto`` plays a SoundFont when one is found, else the sketch set."""
-    from bridge.render.sketch import voice_for_program
     from bridge.render.soundfont import find_soundfont, require_soundfont
 
     wanted = spec.soundfont or preset.soundfont or soundfont
@@ -66,12 +46,16 @@ def choose_instrument(part: Part, spec: PartSpec, preset: RenderPreset, soundfon
         found = find_soundfont(wanted)
         if found is not None:
             return "soundfont", str(found)
-    return "sketch", spec.voice or voice_for_program(part.program, part.is_drum)
+    if spec.voice:
+        return "sketch", spec.voice
+    from bridge.render.sketch import voice_for_program  # only here: a SoundFont render need not load the sketch set
+
+    return "sketch", voice_for_program(part.program, part.is_drum)
 
 
 def render_part(part: Part, spec: PartSpec, preset: RenderPreset, soundfont: str, frames: int,
-                where: str, out: np.ndarray | None = None) -> tuple[np.ndarray, str]:
-    """One stem: the instrument, then gain and pan, then the part's effects.
+                where: str, out: np.ndarray | None = None) -> Stem:
+    """One stem: the instrument, then gain and pan, then the part's effects; (audio, instrument).
 
     ``out`` (float32, (2, frames)), when given, may be written over and returned: an earlier stem's
     memory, which is cheaper than new memory (a SoundFont part renders straight into it).
@@ -106,133 +90,15 @@ def render_part(part: Part, spec: PartSpec, preset: RenderPreset, soundfont: str
 
 
 def _render_song_part(song: Song, index: int, preset: RenderPreset, soundfont: str,
-                      song_path: str, out: np.ndarray | None = None) -> tuple[np.ndarray, str]:
+                      song_path: str, out: np.ndarray | None = None) -> Stem:
     part = song.parts[index]
     return render_part(part, preset.part(part.name), preset, soundfont, song_frames(song, preset),
                        f"[render.parts.{part.name}] of {preset.source} (part {part.name} of {song_path})", out)
 
 
-def _render_task(song_path: str, index: int, preset: RenderPreset, soundfont: str) -> tuple[np.ndarray, str]:
+def _render_task(song_path: str, index: int, preset: RenderPreset, soundfont: str) -> Stem:
     """Pool entry point: parse the file again (cheap) rather than pickling notes; render one part."""
     return _render_song_part(read_song(song_path), index, preset, soundfont, song_path)
-
-
-class Mixdown:
-    """One song's stems on their way to files, given in part order: each is added to the mix and
-    written at once, unless the mix's loudness sets its gain (``loudness_mode = "mix"``): then it waits
-    for ``finish``. The files are renamed into place together by ``finish``; ``discard`` removes them
-    when the render fails, so a failed render never leaves a mixed set of old and new stems.
-    """
-
-    def __init__(self, song: Song, source: Path, preset: RenderPreset, out_dir: Path, prefix: str = ""):
-        self.source, self.preset, self.out_dir = source, preset, out_dir
-        self.base = prefix or safe_part_name(song.name, "song", 30)
-        self.waits = preset.loudness_lufs is not None and preset.loudness_mode == "mix"
-        self.waiting: dict[str, np.ndarray] = {}
-        self.mix: np.ndarray | None = None
-        self.staged: list[tuple[Path, Path]] = []  # (temporary file, final path)
-        self.stems: dict[str, Path] = {}
-        self.instruments: dict[str, str] = {}
-
-    def add(self, name: str, audio: np.ndarray, instrument: str) -> bool:
-        """Take the next part's stem. True when the caller may write over ``audio`` for the next part."""
-        self.instruments[name] = instrument
-        if self.waits:
-            self.waiting[name] = audio
-            return False
-        target = self.preset.loudness_lufs  # None, or each stem to its own loudness, under the ceiling
-        self.stems[name] = self._write(name, audio, 1.0 if target is None else held_gain(
-            audio, gain_to(audio, self.preset.sample_rate, target), self.preset.true_peak_dbtp))
-        if self.mix is None:
-            self.mix = audio  # the mix is summed in place here: this stem's memory becomes the mix's
-            return False
-        self.mix += audio
-        return True
-
-    def finish(self) -> RenderedSong:
-        """The master chain, loudness and the mix file; every file renamed into place."""
-        from bridge.render.effects import apply_chain, build_chain
-
-        preset, sr, target = self.preset, self.preset.sample_rate, self.preset.loudness_lufs
-        if self.waits:
-            parts = list(self.waiting.values())
-            summed = parts[0] + parts[1] if len(parts) > 1 else parts[0].copy()
-            for audio in parts[2:]:
-                summed += audio  # in place: a stacked sum would copy every stem once more
-        else:
-            summed = self.mix
-        if preset.master_gain_db:
-            summed *= np.float32(10 ** (preset.master_gain_db / 20))
-        # with the mix's loudness setting every gain, the gain goes before the master chain, so its
-        # limiter still catches the peaks; the chain is not linear, so the result is measured again
-        # and trimmed (a fraction of a dB). The sum is not needed again: all of it works in place.
-        # With a master chain, the first measure is an estimate (the trim after the chain is exact).
-        chained = bool(preset.master)
-        gain = gain_to(summed, sr, target, estimate=chained) if self.waits else 1.0
-        if gain != 1.0:
-            summed *= np.float32(gain)
-        stems = StemWriter(self.waiting, self._write, self._unstage, gain)  # written while the master chain runs
-        master = build_chain(preset.master, f"[render.master] of {preset.source}", PLUGIN_LOAD_SECONDS)
-        mix = fit_frames(apply_chain(master, summed, sr), summed.shape[1])
-        if target is not None:  # normalising never takes the mix over the ceiling: the loudness gives way
-            trim = gain_to(mix, sr, target) if chained or not self.waits else 1.0
-            held = held_gain(mix, trim, preset.true_peak_dbtp)
-            if held < trim:
-                log.info("%s: the mix is held at %.1f dBTP, %.1f LU under %.1f LUFS; a Limiter in [render.master] "
-                         "keeps the loudness", self.source, preset.true_peak_dbtp, 20 * math.log10(trim / held), target)
-                if self.waits:
-                    gain *= held / trim  # the stems keep their share of the mix
-            if held != 1.0:
-                mix *= np.float32(held)
-        mix_path = self._write(MIX, mix, 1.0)  # beside the stems still being written
-        self.stems.update(stems.finish(gain))
-        name = commit_set(mix_path.parent, self.base, [(tmp, path.name[len(self.base):]) for tmp, path in self.staged],
-                          preset.overwrite, audio_only=True)  # stems already there: this set gets a number
-        self.staged.clear()
-        final = {path: path.with_name(name + path.name[len(self.base):]) for path in (mix_path, *self.stems.values())}
-        return RenderedSong(self.source, final[mix_path], {k: final[p] for k, p in self.stems.items()}, mix.shape[1],
-                            sr, 20 * math.log10(gain), dict(self.instruments))
-
-    def discard(self) -> None:
-        for tmp, _ in self.staged:
-            tmp.unlink(missing_ok=True)
-        self.staged.clear()
-
-    def _unstage(self, paths: Iterable[Path]) -> None:
-        """Forget staged files (to be written again)."""
-        gone = set(paths)
-        for tmp, _ in [entry for entry in self.staged if entry[1] in gone]:
-            tmp.unlink(missing_ok=True)
-        self.staged[:] = [entry for entry in self.staged if entry[1] not in gone]
-
-    def _write(self, name: str, audio: np.ndarray, gain: float) -> Path:
-        preset = self.preset
-        warn_if_clipping(audio, gain, name, self.source, preset)
-        path = output_path(self.out_dir, f"{self.base}-{name}", SUFFIXES[preset.format])
-        # not synced to disk: a stem is re-rendered in seconds, and the rename alone already means a
-        # crash never leaves a half-written file under the final name
-        tmp = stage(path, lambda tmp: encode_audio(tmp, audio, preset.sample_rate, preset.format, preset.bit_depth,
-                                                   gain), durable=False)
-        self.staged.append((tmp, path))
-        return path
-
-
-def mix_and_write(song: Song, source: Path, stems: Iterable[tuple[str, np.ndarray, str]], preset: RenderPreset,
-                  out_dir: Path, prefix: str = "",
-                  on_mixed: Callable[[np.ndarray | None], None] = lambda reusable: None) -> RenderedSong:
-    """Mix ``stems`` ((part, audio, instrument), in part order, taken as they come), run the master
-    chain, normalise loudness, write every file (see Mixdown).
-
-    ``on_mixed(audio)`` is called after each stem with its memory when the next part may write over
-    it, else with None.
-    """
-    mixdown = Mixdown(song, source, preset, out_dir, prefix)
-    try:
-        for name, audio, instrument in stems:
-            on_mixed(audio if mixdown.add(name, audio, instrument) else None)
-        return mixdown.finish()
-    finally:
-        mixdown.discard()
 
 
 def render_files(
@@ -273,7 +139,7 @@ def render_files(
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             results = _render_pooled(pool, paths, songs, preset, out_dir, soundfont, progress, prefixes, jobs,
                                      scratch_dir)
-    log.info("rendered %d file(s), %d part(s) in %.2f s with %d process(es)", len(songs), total,
+    log.info("rendered %d file(s), %d part(s) in %.2f s with %d job(s)", len(songs), total,
              time.perf_counter() - started, jobs)
     return results
 
@@ -319,7 +185,7 @@ def _render_threaded(paths, songs, preset, out_dir, soundfont, progress, prefixe
     total, done = sum(len(s.parts) for s in songs), 0
     spares: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
 
-    def render(song: Song, index: int, path: Path) -> tuple[np.ndarray, str]:
+    def render(song: Song, index: int, path: Path) -> Stem:
         try:
             out = spares.get_nowait()
         except queue.Empty:

@@ -49,3 +49,13 @@ def test_written_files_read_back_as_the_audio(tmp_path: Path) -> None:
         assert rate == 44100 and back.shape == samples.shape
         assert np.max(np.abs(back - samples)) <= (0 if depth == 32 else 2.0 ** -22)
     assert not list(tmp_path.glob(".*.part"))  # no temporary file left behind
+
+
+@pytest.mark.parametrize("depth", [16, 24, 32])
+def test_the_writer_reports_the_peak_it_wrote(depth: int, monkeypatch) -> None:
+    """The clipping warning uses the peak found while writing: the level of the gained samples, over 1 too."""
+    monkeypatch.setattr(audio, "WAV_CHUNK_FRAMES", 1000)
+    samples = (np.random.default_rng(depth).standard_normal((2, 4321)) * 0.3).astype(np.float32)
+    samples[1, 3333] = -1.7
+    peak = write_stereo_wav(io.BytesIO(), samples, 44100, depth, gain=0.5)
+    assert peak == float(np.abs(samples * np.float32(0.5)).max()) == pytest.approx(0.85)

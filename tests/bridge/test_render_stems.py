@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,7 +31,9 @@ needs_soundfont = pytest.mark.skipif(not HAVE_SOUNDFONT, reason="no GM SoundFont
 def nothing_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     """No SoundFont in any folder and no FluidSynth library, as on a bare machine."""
     monkeypatch.setattr("bridge.render.soundfont.soundfont_dirs", lambda: ())
-    monkeypatch.setitem(sys.modules, "fluidsynth", None)
+    monkeypatch.setattr("bridge.render.soundfont._lib", None)
+    monkeypatch.setattr("bridge.render.soundfont.LIBRARY_NAMES", ())
+    monkeypatch.setattr("ctypes.util.find_library", lambda name: None)
 
 
 def _check_stems(song, seconds: float, sample_rate: int, parts: tuple[str, ...]) -> dict[str, np.ndarray]:

@@ -1,0 +1,78 @@
+"""`continuo render` starts light: only what a SoundFont render with the default preset needs, at its levels."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bridge.errors import SoundfontError
+from bridge.presets import load_preset
+from bridge.render import soundfont
+from bridge.render.audio import measure_lufs, read_audio, true_peak_dbfs
+from bridge.render.soundfont import SoundfontSynth, find_soundfont
+from bridge.render.specs import with_instrument
+from bridge.render.stems import render_files
+from tests.bridge.render_fakes import write_song
+
+needs_soundfont = pytest.mark.skipif(find_soundfont() is None, reason="no GM SoundFont installed (apt install "
+                                     "timgm6mb-soundfont); CI installs one")
+
+# loaded by a render that does not use them: pyfluidsynth (its import runs `ldconfig` to find the library),
+# pySmartDL (symusic's downloader: urllib, http, ssl), the sketch synth and plugin host, torch and scipy
+NOT_NEEDED = ("fluidsynth", "pySmartDL", "http.client", "bridge.render.sketch", "bridge.render.plugins", "torch",
+              "scipy")
+
+
+def run_fresh(code: str, cwd: Path) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()[-1]
+
+
+@needs_soundfont
+def test_a_soundfont_render_loads_only_what_it_uses(tmp_path: Path) -> None:
+    song = write_song(tmp_path / "song.mid", ("melody", "keys", "bass", "drums"))
+    code = ("import sys\nfrom bridge.cli import main\n"
+            f"assert main(['render', {str(song)!r}, '--out', {str(tmp_path / 'out')!r}]) == 0\n"
+            f"print(' '.join(m for m in {NOT_NEEDED!r} if m in sys.modules))")
+    loaded = run_fresh(code, tmp_path)
+    assert (tmp_path / "out" / "song-mix.wav").is_file()
+    assert loaded == "", f"the render loaded {loaded}"
+
+
+def test_symusic_can_still_download_its_soundfonts_after_a_render_read_a_file(tmp_path: Path) -> None:
+    """symusic is imported without its downloader; asked to download, it gets the real one."""
+    song = write_song(tmp_path / "song.mid", ("bass",))
+    code = ("import sys\nfrom bridge.render.song import read_song\n"
+            f"read_song({str(song)!r})\n"
+            "import symusic.soundfont as sf\n"
+            "download = sf.SmartDL('https://example.invalid/x.sf3', " + repr(str(tmp_path)) + ", progress_bar=False)\n"
+            "print(type(download).__module__, 'pySmartDL' in sys.modules)")
+    assert run_fresh(code, tmp_path) == "pySmartDL.pySmartDL True"
+
+
+@needs_soundfont
+def test_without_the_fluidsynth_library_a_soundfont_part_says_how_to_fix(monkeypatch) -> None:
+    monkeypatch.setattr(soundfont, "_lib", None)
+    monkeypatch.setattr(soundfont, "LIBRARY_NAMES", ("libfluidsynth-missing.so.9",))
+    monkeypatch.setattr("ctypes.util.find_library", lambda name: None)
+    with pytest.raises(SoundfontError, match="needs the FluidSynth library .*apt install libfluidsynth3"):
+        SoundfontSynth(find_soundfont(), 44100)
+
+
+@needs_soundfont
+def test_the_default_preset_mix_hits_its_loudness_under_its_ceiling(tmp_path: Path) -> None:
+    """The mix is measured at half the rate on two threads: still within a tenth of a LU of the target."""
+    midi = write_song(tmp_path / "tune.mid", ("melody", "keys", "bass", "drums"), bars=8)
+    preset = with_instrument(load_preset("default").render, "soundfont")
+    for jobs in (1, 2):
+        [song] = render_files([midi], preset, tmp_path / f"stems{jobs}", jobs=jobs)
+        mix, rate = read_audio(song.mix)
+        assert measure_lufs(mix, rate) == pytest.approx(preset.loudness_lufs, abs=0.1)
+        assert true_peak_dbfs(mix) <= preset.true_peak_dbtp + 0.05
+        stems = sum(read_audio(path)[0] for path in song.stems.values())
+        assert np.abs(stems).max() > 0.05  # the stems are there, at the mix's gain

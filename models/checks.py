@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from models.drums.styles import DRUMS_FOR_STYLE, PITCHED_FOR_DRUMS, drum_style
+from models.idioms.controls import check_controls
+from models.idioms.genres import inner_style, with_genres
 from models.types import PARTS, Request
 from models.validation import RequestError, check_request
 
@@ -36,9 +38,10 @@ class Serves:
         """Raise RequestError, naming the key, for a request none of these models can serve."""
         check_request(request, parts=self.parts, styles=self.styles, max_bars=MAX_BARS,
                       max_variations=MAX_VARIATIONS, who=self.who, drums_note=self.drums_note)
+        check_controls(request)
         if "drums" in request.parts:
             try:
-                style = drum_style(request.style)
+                style = drum_style(inner_style(request.style, with_drums=True))  # a genre name plays its drum style
             except ValueError as err:
                 raise RequestError(str(err).replace("--style or the OSC key style", "{key}"), "style") from None
             if style not in self.drum_styles:
@@ -74,7 +77,7 @@ def serves(name: str) -> Serves | None:
             markov_styles, markov_parts = _markov(default_model_path())
             every = (*styles, *markov_styles, *PITCHED_FOR_DRUMS, *DRUMS_FOR_STYLE)
             return Serves(tuple(p for p in PARTS if p in (*parts, *markov_parts, "drums")),
-                          tuple(dict.fromkeys(every)), "the default model", drum_styles=drums)
+                          with_genres(dict.fromkeys(every)), "the default model", drum_styles=drums)
     except (OSError, ValueError, KeyError, TypeError) as err:
         log.warning("cannot read what model %r serves (%s): requests are checked when they run", name, err)
     return None
@@ -87,7 +90,7 @@ def _with_shipped(name: str, styles: tuple[str, ...]) -> tuple[str, ...]:
 
     behind = () if name == "transformer" else _learnt(transformer_checkpoint_path())[0]
     behind += () if name == "markov" else _markov(default_model_path())[0]
-    return tuple(dict.fromkeys((*styles, *behind)))
+    return with_genres(dict.fromkeys((*styles, *behind)))  # and the genres models.idioms plays over them
 
 
 def _with_mapped(drum_styles: tuple[str, ...]) -> tuple[str, ...]:

@@ -1,0 +1,231 @@
+"""Bass lines per genre, written from the chords by rule: walking, bossa, pumping eighths, lo-fi, ballad, cinematic,
+folk picking; and pop's passing tones and inversions over the model's own line."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+
+from models.idioms.common import BASS_RANGE, Span, approach, in_bar, near, note, step_towards
+from models.music.meter import beats_per_bar
+from models.types import Note
+
+LOW, HIGH = BASS_RANGE
+
+
+def _walking(pieces: Sequence[Span], meter: tuple[int, int], rng: random.Random, anchor: float,
+             velocity: int) -> list[Note]:
+    """A note on every beat: the root when the chord arrives, a chord tone on the strong beats (1 and 3), a
+    chromatic or scale approach on the beat before the next chord, scale steps between."""
+    beats, duple = beats_per_bar(meter), meter in ((4, 4), (2, 4))
+    out: list[Note] = []
+    last = near(pieces[0].chord.root, anchor, LOW, HIGH) if pieces else int(anchor)
+    for piece in pieces:
+        count = max(1, round(piece.length))
+        for index in range(count):
+            start = piece.start + index * piece.length / count
+            beat = round(in_bar(start, beats))
+            strong = beat == 0 or duple and beat % 2 == 0
+            if index == 0:
+                pitch = near(piece.chord.root, last, LOW, HIGH)
+            elif strong:
+                pitch = near(rng.choice((piece.third, piece.fifth)), last, LOW, HIGH)
+            elif index == count - 1 and piece.following is not None:
+                pitch = approach(near(piece.following.root, last, LOW + 1, HIGH - 1), rng, piece.scale())
+            else:
+                goal = near(piece.fifth if rng.random() < 0.5 else piece.third, last + rng.choice((-5, 5)), LOW, HIGH)
+                pitch = step_towards(last, goal, piece.scale())
+                if pitch == last:
+                    pitch = near(piece.fifth, last + 7, LOW, HIGH)
+            pitch = min(HIGH, max(LOW, pitch))
+            out.append(note(pitch, start, 0.92 * piece.length / count, velocity + (6 if strong else -4)))
+            last = pitch
+    return out
+
+
+def _bossa(pieces: Sequence[Span], meter: tuple[int, int], rng: random.Random, anchor: float,
+             velocity: int) -> list[Note]:
+    """Root on 1 (a dotted quarter), the fifth below on the "and" of 2 tied over beat 3: bossa's two-note bar."""
+    out: list[Note] = []
+    for piece in pieces:
+        root = near(piece.chord.root, anchor, LOW, HIGH)
+        fifth = near(piece.fifth, root - 4, LOW, HIGH)
+        if piece.length >= 3:
+            out.append(note(root, piece.start, 1.45, velocity + 4))
+            out.append(note(fifth, piece.start + 1.5, piece.length - 1.55, velocity - 4))
+        elif piece.length >= 2:
+            out.append(note(root, piece.start, 1.45, velocity + 4))
+            out.append(note(fifth, piece.start + 1.5, piece.length - 1.55, velocity - 4))
+        else:
+            out.append(note(root, piece.start, piece.length * 0.95, velocity))
+    return out
+
+
+def _edm(pieces: Sequence[Span], meter: tuple[int, int], rng: random.Random, anchor: float,
+             velocity: int) -> list[Note]:
+    """Eighths on the root, pumping: the note with the kick short and soft (the sidechain's duck), the off-beat
+    long and loud; one result in two jumps the octave on the off-beats."""
+    octave = rng.random() < 0.5
+    out: list[Note] = []
+    for piece in pieces:
+        root = near(piece.chord.root, min(anchor, 40), LOW, 47)
+        for step in range(max(1, round(piece.length * 2))):
+            start = piece.start + step / 2
+            if step % 2 == 0:
+                out.append(note(root, start, 0.25, velocity - 14))
+            else:
+                out.append(note(root + 12 if octave else root, start, 0.45, velocity + 8))
+    return out
+
+
+LAID_BACK = 1 / 24  # beats: lo-fi's bass and keys sit just behind the beat (about 30 ms at 78 bpm)
+
+
+def _lofi(pieces: Sequence[Span], meter: tuple[int, int], rng: random.Random, anchor: float,
+             velocity: int) -> list[Note]:
+    """Sparse and behind the beat: the root held into beat 2, then one of a few answers (the fifth or octave on
+    the "and" of 3, a pickup into the next chord) or silence."""
+    out: list[Note] = []
+    soft = velocity - 10
+    for piece in pieces:
+        root = near(piece.chord.root, anchor - 2, LOW, HIGH)
+        start = piece.start + LAID_BACK
+        if piece.length < 3:
+            out.append(note(root, start, min(1.5, piece.length - 0.1), soft))
+            continue
+        figure = rng.randrange(3)
+        out.append(note(root, start, 1.5 if figure < 2 else piece.length - 0.6, soft + 4))
+        if figure == 0:
+            answer = rng.choice((root + 12, near(piece.fifth, root + 5, LOW, HIGH + 5)))
+            out.append(note(answer, start + 2.5, 0.75, soft - 4))
+        elif figure == 1:
+            out.append(note(root, start + 2.0, 0.9, soft - 2))
+            if piece.following is not None:
+                target = near(piece.following.root, root, LOW + 1, HIGH)
+                out.append(note(approach(target, rng, piece.scale()), start + piece.length - 0.5, 0.4, soft - 6))
+    return out
+
+
+def _ballad(pieces: Sequence[Span], meter: tuple[int, int], rng: random.Random, anchor: float,
+             velocity: int) -> list[Note]:
+    """A sustained root, sometimes answered by its fifth on the half bar, with a passing tone into the next
+    chord where its root lies a step or more away."""
+    out: list[Note] = []
+    last = int(anchor)
+    for piece in pieces:
+        root = near(piece.chord.root, last, LOW, HIGH)
+        nxt = near(piece.following.root, root, LOW, HIGH) if piece.following is not None else root
+        passing = piece.length >= 2 and abs(nxt - root) >= 2 and rng.random() < 0.55
+        split = piece.length >= 4 and rng.random() < 0.4
+        end = piece.end - (1 if passing else 0)
+        if split:
+            out.append(note(root, piece.start, 1.9, velocity))
+            out.append(note(near(piece.fifth, root + 4, LOW, HIGH), piece.start + 2, end - piece.start - 2.05,
+                            velocity - 6))
+        else:
+            out.append(note(root, piece.start, end - piece.start - 0.05, velocity))
+        if passing:
+            pitch = step_towards(nxt, root, piece.scale())
+            out.append(note(pitch, piece.end - 1, 0.95, velocity - 8))
+        last = root
+    return out
+
+
+def _cinematic(pieces: Sequence[Span], meter: tuple[int, int], rng: random.Random, anchor: float,
+             velocity: int) -> list[Note]:
+    """A low line held through each chord, tied across bars while the pitch stays: the root, or the chord tone
+    nearest the last note when that moves by step (inversions and pedal tones, as a score's basses do)."""
+    out: list[Note] = []
+    last = near(pieces[0].chord.root, min(anchor, 40), LOW, 45) if pieces else 36
+    for piece in pieces:
+        root = near(piece.chord.root, last, LOW, 45)
+        smooth = min((near(pc, last, LOW, 45) for pc in piece.tones), key=lambda p: (abs(p - last), p))
+        pitch = smooth if abs(smooth - last) <= 2 and abs(root - last) > 2 and rng.random() < 0.7 else root
+        if out and out[-1].pitch == pitch and abs(out[-1].end_beats - piece.start) < 0.1:
+            held = out.pop()
+            out.append(note(pitch, held.start_beats, piece.end - held.start_beats - 0.05, held.velocity))
+        else:
+            out.append(note(pitch, piece.start, piece.length - 0.05, velocity - 6))
+        last = pitch
+    return out
+
+
+def folk_beats(meter: tuple[int, int]) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(where the bass picks, where the chord strums), in beats from the bar line: 1 | 2 3 in 3/4, 1 3 | 2 4 in
+    4/4, 1 | 2 in 2/4, each dotted quarter | the two eighths after it in 6/8 and 12/8."""
+    numerator, denominator = meter
+    if denominator == 8 and numerator % 3 == 0:
+        pulses = tuple(1.5 * i for i in range(numerator // 3))
+        return pulses, tuple(p + d for p in pulses for d in (0.5, 1.0))
+    beats = beats_per_bar(meter)
+    if numerator == 4 and denominator == 4:
+        return (0.0, 2.0), (1.0, 3.0)
+    return (0.0,), tuple(float(b) for b in range(1, int(beats)))
+
+
+def _folk(pieces: Sequence[Span], meter: tuple[int, int], rng: random.Random, anchor: float,
+             velocity: int) -> list[Note]:
+    """Picking: the bass on the strong beats, root and fifth alternating (a new chord starts on its root)."""
+    beats = beats_per_bar(meter)
+    picks, _ = folk_beats(meter)
+    out: list[Note] = []
+    turn = 0
+    previous = None
+    for piece in pieces:
+        turn = 0 if piece.chord != previous else turn
+        previous = piece.chord
+        root = near(piece.chord.root, anchor, LOW, HIGH)
+        for beat in picks:
+            start = piece.start - in_bar(piece.start, beats) + beat
+            if not piece.start - 1e-6 <= start < piece.end - 1e-6:
+                continue
+            pitch = root if turn % 2 == 0 else near(piece.fifth, root - 4, LOW, HIGH)
+            length = min(1.0 if meter[1] == 4 else 1.4, piece.end - start)
+            out.append(note(pitch, start, 0.95 * length, velocity + (4 if turn % 2 == 0 else -4)))
+            turn += 1
+    return out
+
+
+ENGINES: dict[str, Callable[..., list[Note]]] = {
+    "jazz": _walking, "bossa": _bossa, "edm": _edm, "lofi": _lofi, "ballad": _ballad, "cinematic": _cinematic,
+    "folk": _folk,
+}
+
+
+def write_bass(idiom: str, pieces: Sequence[Span], meter: tuple[int, int], rng: random.Random, anchor: float,
+               velocity: int) -> list[Note]:
+    """The bass line of ``idiom`` over the chord ``pieces`` (cut at bar lines)."""
+    return ENGINES[idiom](pieces, meter, rng, anchor, velocity) if pieces else []
+
+
+def pop_bass(model: Sequence[Note], pieces: Sequence[Span], rng: random.Random, approach_share: float = 0.4,
+             inversion_share: float = 0.12) -> list[Note]:
+    """The model's own bass with what a bassist adds: an approach tone (chromatic or a scale step) in the last
+    eighth or quarter before a new root, and now and then a bar entered on the third or fifth when that is a
+    step from the last note (an inversion)."""
+    notes = sorted(model, key=lambda n: n.start_beats)
+    out: list[Note] = []
+    last = None
+    for piece in pieces:
+        mine = [n for n in notes if piece.start - 1e-6 <= n.start_beats < piece.end - 1e-6]
+        if mine and last is not None and mine[0].pitch % 12 == piece.chord.root and rng.random() < inversion_share:
+            options = [near(pc, last.pitch, LOW, HIGH) for pc in (piece.third, piece.fifth)]
+            step = min(options, key=lambda p: abs(p - last.pitch))
+            if 0 < abs(step - last.pitch) <= 2:
+                first = mine[0]
+                mine[0] = note(step, first.start_beats, first.duration_beats, first.velocity)
+        moves = piece.following is not None and piece.following.root != piece.chord.root
+        rings = mine and mine[-1].end_beats >= piece.end - 0.5 and mine[-1].duration_beats >= 1.0
+        if rings and moves and rng.random() < approach_share:
+            held = mine[-1]
+            room = 1.0 if piece.end - held.start_beats >= 2.0 else 0.5  # a quarter on the beat where it fits
+            if piece.end - held.start_beats > room + 0.4:
+                target = near(piece.following.root, held.pitch, LOW + 1, HIGH - 1)
+                mine[-1] = note(held.pitch, held.start_beats, piece.end - room - held.start_beats, held.velocity)
+                tones = set(piece.tones)
+                options = [approach(target, rng, piece.scale()) for _ in range(3)]
+                passing = next((p for p in options if p % 12 not in tones), options[0])  # a note outside the chord
+                mine.append(note(passing, piece.end - room, room * 0.95, held.velocity - 6))
+        out += mine
+        last = mine[-1] if mine else last
+    return out + [n for n in notes if not any(p.start - 1e-6 <= n.start_beats < p.end - 1e-6 for p in pieces)]

@@ -21,7 +21,8 @@ from models.types import PARTS
 TOP_KEYS = ("title", "description", "generate", "render")
 # generate keys a preset may set: everything but the per-request ones (clips, names, seeds)
 GENERATE_KEYS = ("task", "chords", "parts", "style", "bars", "meter", "tempo", "key", "temperature", "top_p",
-                 "top_k", "variations", "rate", "pattern", "octaves", "gate")
+                 "top_k", "variations", "rate", "pattern", "octaves", "gate", "dynamics", "humanize",
+                 "humanize_velocity", "swing", "swing_on", "density", "register", "fills")
 
 
 @dataclass(frozen=True)

@@ -9,28 +9,29 @@ import numpy as np
 from models.harmony.melody_fit import log_softmax
 from models.harmony.table import CLASSES, STATES, ChordTable, Progressions
 
-MELODY_WEIGHT = 5.0  # scale of the melody fit against the progression's log-probabilities
+MELODY_WEIGHT = 12.0  # scale of the melody fit against the progression's log-probabilities, slots of a bar or more
+HALF_BAR_MELODY_WEIGHT = 5.0  # the same for half-bar slots, which hold less melody (both chosen on training songs)
 PRIOR_WEIGHT = 0.0  # how much of the chords' own frequency is taken out of the fit (the transitions hold it)
 CLASH = 1.5  # extra cost per weighted beat of the melody's other third against the chord's third
 CADENCE_BONUS = {4: 0.6, 8: 1.2}  # V-I / IV-I arriving on the last bar of a 4- or 8-bar phrase
-TONIC_END_BONUS = 3.0  # the tonic under the last slot when the melody ends on the tonic
+TONIC_END_BONUS = 8.0  # the tonic under the last slot when the melody ends on the tonic
 _THIRD = {CLASSES.index("maj"): (4, 3), CLASSES.index("min"): (3, 4)}  # class -> (its third, the clashing one)
 
 
 def emission_scores(features: np.ndarray, evidence: np.ndarray, weights: np.ndarray, table: ChordTable,
-                    mode: str) -> np.ndarray:
+                    mode: str, melody_weight: float = MELODY_WEIGHT) -> np.ndarray:
     """(S, STATES): how well each chord fits each slot's melody, with third clashes penalised.
 
-    The learnt fit is log P(chord | melody) less log P(chord) (a likelihood up to a constant, so the
-    transitions are not counted twice), scaled by the slot's evidence; ``weights`` are the slot's
-    (S, 12) melody pitch classes above the tonic, for the clash penalty.
+    The learnt fit is log P(chord | melody) less a share of log P(chord) (towards a likelihood, so
+    the transitions do not count the chord's frequency twice), scaled by the slot's evidence;
+    ``weights`` are the slot's (S, 12) melody pitch classes above the tonic, for the clash penalty.
     """
     fit = log_softmax(features @ table.fit[mode]) - PRIOR_WEIGHT * table.prior[mode]  # (S, STATES)
     for state in range(STATES):
         degree, family = divmod(state, len(CLASSES))
         if family in _THIRD:
             fit[:, state] -= CLASH * weights[:, (degree + _THIRD[family][1]) % 12]
-    return MELODY_WEIGHT * fit * evidence[:, None]
+    return melody_weight * fit * evidence[:, None]
 
 
 def transition_matrix(progressions: Progressions, stay: float) -> np.ndarray:
@@ -69,26 +70,30 @@ def slot_bonuses(slots: Sequence[tuple[float, float]], beats_per_bar: float, mod
     return unary, cadence
 
 
-def _step(matrix: np.ndarray, cadence_row: np.ndarray, cadential: tuple[int, ...]) -> np.ndarray:
-    """The transition matrix into one slot: cadence bonuses only from the cadence chords."""
-    if not cadence_row.any():
-        return matrix
-    out = matrix.copy()
-    for source in cadential:
-        out[source] += cadence_row
+def step_scores(progressions: Progressions, stays: Sequence[float], cadence: np.ndarray,
+                cadential: tuple[int, ...]) -> np.ndarray:
+    """(S, STATES, STATES): log-scores from slot s-1's chord to slot s's (row 0 unused).
+
+    ``stays[s]`` is the chance that slot s holds slot s-1's chord (learnt per slot length, place in the
+    bar and how much the melody changes); cadence bonuses go to arrivals from the cadence chords.
+    """
+    out = np.empty((len(stays), STATES, STATES))
+    for s, stay in enumerate(stays):
+        out[s] = transition_matrix(progressions, stay)
+        for source in cadential:
+            out[s, source] += cadence[s]
     return out
 
 
-def viterbi(emission: np.ndarray, matrix: np.ndarray, unary: np.ndarray, cadence: np.ndarray,
-            cadential: tuple[int, ...]) -> tuple[list[int], float]:
-    """The likeliest chord state per slot, and its score."""
+def viterbi(emission: np.ndarray, steps: np.ndarray) -> tuple[list[int], float]:
+    """The likeliest chord state per slot, and its score; ``emission`` includes the per-slot bonuses."""
     slots = emission.shape[0]
-    score = emission[0] + unary[0]  # (STATES,)
+    score = emission[0].copy()  # (STATES,)
     back = np.zeros((slots, STATES), dtype=np.int64)
     for s in range(1, slots):
-        total = score[:, None] + _step(matrix, cadence[s], cadential)  # (from, to)
+        total = score[:, None] + steps[s]  # (from, to)
         back[s] = total.argmax(axis=0)
-        score = total.max(axis=0) + emission[s] + unary[s]
+        score = total.max(axis=0) + emission[s]
     path = [int(score.argmax())]
     best = float(score.max())
     for s in range(slots - 1, 0, -1):
@@ -101,21 +106,23 @@ def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
     return np.squeeze(peak, axis) + np.log(np.exp(x - peak).sum(axis=axis))
 
 
-def sample_path(emission: np.ndarray, matrix: np.ndarray, unary: np.ndarray, cadence: np.ndarray,
-                cadential: tuple[int, ...], temperature: float, rng: np.random.Generator) -> list[int]:
+def _forward(emission: np.ndarray, steps: np.ndarray) -> list[np.ndarray]:
+    alphas = [emission[0]]
+    for s in range(1, emission.shape[0]):
+        alphas.append(_logsumexp(alphas[-1][:, None] + steps[s], axis=0) + emission[s])
+    return alphas
+
+
+def sample_path(emission: np.ndarray, steps: np.ndarray, temperature: float, rng: np.random.Generator) -> list[int]:
     """A whole progression drawn from the forward-filtered posterior, every score divided by ``temperature``."""
     inv = 1.0 / temperature
-    slots = emission.shape[0]
-    alphas = [(emission[0] + unary[0]) * inv]
-    steps = [None] + [_step(matrix, cadence[s], cadential) * inv for s in range(1, slots)]
-    for s in range(1, slots):
-        alphas.append(_logsumexp(alphas[-1][:, None] + steps[s], axis=0) + (emission[s] + unary[s]) * inv)
+    alphas = _forward(emission * inv, steps * inv)
 
     def draw(logits: np.ndarray) -> int:
         p = np.exp(logits - logits.max())
         return int(rng.choice(STATES, p=p / p.sum()))
 
     path = [draw(alphas[-1])]
-    for s in range(slots - 1, 0, -1):
-        path.append(draw(alphas[s - 1] + steps[s][:, path[-1]]))
+    for s in range(emission.shape[0] - 1, 0, -1):
+        path.append(draw(alphas[s - 1] + steps[s][:, path[-1]] * inv))
     return path[::-1]

@@ -11,15 +11,17 @@ from pathlib import Path
 import numpy as np
 
 from models.harmony.decode import (
+    HALF_BAR_MELODY_WEIGHT,
+    MELODY_WEIGHT,
     cadence_targets,
     emission_scores,
     sample_path,
     slot_bonuses,
-    transition_matrix,
+    step_scores,
     viterbi,
 )
 from models.harmony.key import key_candidates, profile_fit, weighted_histogram
-from models.harmony.melody_fit import slot_features, slot_pitch_weights
+from models.harmony.melody_fit import melody_change, slot_features, slot_pitch_weights
 from models.harmony.styles import CHORD_STYLES, Cell, style_cells
 from models.harmony.table import CLASSES, ChordTable
 from models.music.chords import make_chord, parse_progression
@@ -112,7 +114,7 @@ class Harmonizer:
             tonic, mode = given
         else:
             tonic, mode = self._find_key(melody, slots, weights, beats, style)
-        model = self._model(melody, slots, weights, beats, (tonic, mode), style)
+        model = self._model(melody, slots, weights, beats, (tonic, mode), style, sampled=temperature > 0)
         if temperature > 0:
             path = sample_path(*model, temperature, np.random.default_rng(seed))
         else:
@@ -153,17 +155,22 @@ class Harmonizer:
         return best
 
     def _model(self, melody: Sequence[Note], slots: list[tuple[float, float]], weights: np.ndarray, beats: float,
-               key: tuple[int, str], style: str) -> tuple:
-        """What the decoder needs in one key: emissions, transitions, per-slot bonuses, the cadence chords."""
+               key: tuple[int, str], style: str, sampled: bool = False) -> tuple:
+        """What the decoder needs in one key: (S, STATES) emissions with the per-slot bonuses, (S, STATES, STATES)
+        transition scores. A ``sampled`` progression weighs the melody as half-bar slots do, which leaves a
+        temperature of 1-2 room to choose."""
         tonic, mode = key
         features, evidence = slot_features(melody, slots, beats, tonic)
         progressions = self.table.progressions(style, mode)
-        emission = emission_scores(features, evidence, np.roll(weights, -tonic, axis=1), self.table, mode)
-        matrix = transition_matrix(progressions, self.table.stay_probability(slots[0][1]))
+        melody_weight = HALF_BAR_MELODY_WEIGHT if sampled or slots[0][1] < beats - 1e-6 else MELODY_WEIGHT
+        emission = emission_scores(features, evidence, np.roll(weights, -tonic, axis=1), self.table, mode, melody_weight)
+        changes = melody_change(weights)
+        stays = [self.table.stay_probability(length, abs(start / beats - round(start / beats)) < 1e-6, change)
+                 for (start, length), change in zip(slots, changes)]
         last = max(melody, key=lambda n: n.start_beats) if melody else None
         ends_on_tonic = last is not None and last.pitch % 12 == tonic
         unary, cadence = slot_bonuses(slots, beats, mode, ends_on_tonic, progressions)
-        return emission, matrix, unary, cadence, cadence_targets(mode)[1]
+        return emission + unary, step_scores(progressions, stays, cadence, cadence_targets(mode)[1])
 
 
 def _slots(bars: int, beats: float, chords_per_bar: float) -> list[tuple[float, float]]:

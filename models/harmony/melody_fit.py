@@ -12,7 +12,7 @@ from models.types import Note
 ANTICIPATION = 0.5  # beats: how early a held note may come before the half bar whose chord it belongs to
 SUSTAINED = 0.6  # a note begun in an earlier slot counts less than one struck in this slot
 EVIDENCE_BEATS = 1.0  # a slot with less weighted melody than this has its fit scaled down
-FEATURES = 37  # 12 pitch-class shares above the tonic, 12 sounding or not, 12 for the one at the slot's start, 1
+FEATURES = 97  # 12 each: shares, sounding or not, first note, shares per half, shares either side, last note; 1
 
 
 def metric_weight(offset_beats: float, beats_per_bar: float) -> float:
@@ -56,20 +56,59 @@ def slot_pitch_weights(melody: Sequence[Note], slots: Sequence[tuple[float, floa
     return weights
 
 
+def _shares(weights: np.ndarray) -> np.ndarray:
+    total = weights.sum(axis=1, keepdims=True)
+    return weights / np.where(total > 0, total, 1.0)
+
+
+def _sounding(melody: Sequence[Note], times: np.ndarray, tonic: int) -> np.ndarray:
+    """(len(times), 12): one-hot of the melody note sounding at each time (above the tonic)."""
+    out = np.zeros((len(times), 12))
+    for note in melody:
+        low = int(np.searchsorted(times, note.start_beats - 1e-6))
+        high = int(np.searchsorted(times, note.end_beats - 1e-6))
+        out[low:high, (note.pitch - tonic) % 12] = 1.0
+    return out
+
+
 def slot_features(melody: Sequence[Note], slots: Sequence[tuple[float, float]], beats_per_bar: float,
                   tonic: int) -> tuple[np.ndarray, np.ndarray]:
-    """(S, FEATURES) key-relative features of each slot's melody and (S,) its evidence in [0, 1]."""
+    """(S, FEATURES) key-relative features of each slot's melody and (S,) its evidence in [0, 1].
+
+    Per slot: the pitch-class shares of the whole slot, of each half and of the slots either side,
+    which classes sound at all, the note sounding as the slot begins and as it ends, and a bias.
+    """
     weights = np.roll(slot_pitch_weights(melody, slots, beats_per_bar), -tonic, axis=1)  # (S, 12) above the tonic
-    total = weights.sum(axis=1, keepdims=True)
-    first = np.zeros_like(weights)
-    starts = np.array([start for start, _ in slots])
-    for note in on_the_beat(melody, beats_per_bar / 2):  # the note sounding as each slot begins
-        low = int(np.searchsorted(starts, note.start_beats - 1e-6))
-        high = int(np.searchsorted(starts, note.end_beats - 1e-6))
-        first[low:high, (note.pitch - tonic) % 12] = 1.0
-    shares = weights / np.where(total > 0, total, 1.0)
-    features = np.hstack([shares, (weights > 0).astype(float), first, np.ones((len(slots), 1))])
-    return features, np.minimum(1.0, total[:, 0] / EVIDENCE_BEATS)
+    total = weights.sum(axis=1)
+    halves = [(a + k * n / 2, n / 2) for a, n in slots for k in (0, 1)]
+    half = np.roll(slot_pitch_weights(melody, halves, beats_per_bar), -tonic, axis=1)  # (2S, 12)
+    shares = _shares(weights)
+    pad = np.zeros((1, 12))
+    around = np.vstack([pad, shares, pad])
+    tune = on_the_beat(melody, beats_per_bar / 2)
+    starts = np.array([a for a, _ in slots])
+    ends = np.array([a + n - 1e-3 for a, n in slots])
+    features = np.hstack([shares, (weights > 0).astype(float), _sounding(tune, starts, tonic),
+                          _shares(half[0::2]), _shares(half[1::2]), around[:-2], around[2:],
+                          _sounding(tune, ends, tonic), np.ones((len(slots), 1))])
+    return features, np.minimum(1.0, total / EVIDENCE_BEATS)
+
+
+CHANGE_EDGES = (0.1, 0.4, 0.75)  # histogram intersections that part a melody's change from slot to slot into bins
+CHANGE_BINS = len(CHANGE_EDGES) + 2  # bin 0: one of the two slots has no melody
+
+
+def melody_change(weights: np.ndarray) -> np.ndarray:
+    """(S,) bin of how much the melody's pitch classes change from slot s-1 to slot s (0 for slot 0):
+    1 almost the same notes ... 4 almost all new, 0 where either slot has no melody."""
+    shares = _shares(weights)
+    out = np.zeros(len(weights), dtype=np.int64)
+    for s in range(1, len(weights)):
+        if weights[s].sum() <= 0 or weights[s - 1].sum() <= 0:
+            continue
+        overlap = float(np.minimum(shares[s], shares[s - 1]).sum())
+        out[s] = CHANGE_BINS - 1 - int(np.searchsorted(CHANGE_EDGES, overlap, side="right"))
+    return out
 
 
 def log_softmax(z: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 
 from models.music.chords import make_chord
 
-TABLE_VERSION = 3
+TABLE_VERSION = 4
 # Chord classes the decoder chooses between; the chord style adds sevenths and extensions afterwards.
 CLASSES = ("maj", "min", "dim", "sus4")
 STATES = len(CLASSES) * 12  # state = degree above the key's tonic * 4 + class
@@ -50,13 +50,15 @@ class Progressions:
 
 @dataclass(frozen=True)
 class ChordTable:
-    """The shipped chord model. ``styles[style][mode]`` are progressions; ``stay[beats]`` the chance
-    that the chord of a slot of that many beats is held in the next; ``fit[mode]`` (FEATURES, STATES)
-    a softmax regression of the chord on a slot's melody (``models.harmony.melody_fit``), ``prior[mode]``
+    """The shipped chord model. ``styles[style][mode]`` are progressions; ``stay[beats]`` (2, CHANGE_BINS)
+    the chance that a slot of that many beats holds the chord of the slot before, for a slot that opens a
+    bar (row 0) or starts inside one (row 1), by how much the melody changes
+    (``models.harmony.melody_fit.melody_change``); ``fit[mode]`` (FEATURES, STATES) a softmax regression
+    of the chord on a slot's melody (``models.harmony.melody_fit``), ``prior[mode]``
     (STATES,) the log share of slots each chord holds."""
 
     styles: dict[str, dict[str, Progressions]]
-    stay: dict[float, float]
+    stay: dict[float, np.ndarray]  # slot beats -> (2, CHANGE_BINS)
     fit: dict[str, np.ndarray]  # mode -> (FEATURES, STATES)
     prior: dict[str, np.ndarray]  # mode -> (STATES,)
     info: dict[str, object]
@@ -65,14 +67,15 @@ class ChordTable:
         """The style's progressions when it learnt its own (chorale), POP909's otherwise."""
         return self.styles.get(style, self.styles["pop"])[mode]
 
-    def stay_probability(self, slot_beats: float) -> float:
+    def stay_probability(self, slot_beats: float, opens_bar: bool, change: int) -> float:
+        """The chance that a slot holds the chord before it (see the class docstring)."""
         nearest = min(self.stay, key=lambda beats: abs(beats - slot_beats))
-        return self.stay[nearest]
+        return float(self.stay[nearest][0 if opens_bar else 1, change])
 
     def save(self, path: str | Path) -> None:
         data = {
             "version": TABLE_VERSION, "classes": list(CLASSES), "info": self.info,
-            "stay": {str(k): round(v, 4) for k, v in self.stay.items()},
+            "stay": {str(k): np.round(v, 4).tolist() for k, v in self.stay.items()},
             "fit": {mode: np.round(w, 4).tolist() for mode, w in self.fit.items()},
             "prior": {mode: np.round(p, 4).tolist() for mode, p in self.prior.items()},
             "styles": {style: {mode: {name: np.round(getattr(p, name), 3).tolist() for name in ("start", "change", "end")}
@@ -99,4 +102,4 @@ class ChordTable:
                           for mode, p in modes.items()} for style, modes in data["styles"].items()}
         fit = {mode: np.array(w) for mode, w in data["fit"].items()}
         prior = {mode: np.array(p) for mode, p in data["prior"].items()}
-        return cls(styles, {float(k): v for k, v in data["stay"].items()}, fit, prior, data["info"])
+        return cls(styles, {float(k): np.array(v) for k, v in data["stay"].items()}, fit, prior, data["info"])

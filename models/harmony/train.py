@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from models.harmony.melody_fit import fit_softmax, slot_features
+from models.harmony.melody_fit import CHANGE_BINS, fit_softmax, melody_change, slot_features, slot_pitch_weights
 from models.harmony.table import STATES, ChordTable, Progressions, state_of
 from models.music.chords import parse_chord
 from models.music.keys import detect_key
@@ -23,6 +23,7 @@ SLOT_BEATS = (2.0, 4.0, 8.0)  # chords_per_bar 2, 1 and 0.5 in 4/4
 SMOOTHING = 4.0  # pseudo-counts of the back-off (how often the chord comes at all) per context
 FLOOR = 0.02  # share of a uniform distribution, so a chord the data never had stays possible
 FIT_SLOTS = (2.0, 4.0)  # the melody fit learns from half-bar and whole-bar slots
+STAY_SMOOTHING = 5.0  # pseudo-counts pulling a sparse stay cell to its slot length's mean
 
 
 class _Counts:
@@ -82,13 +83,22 @@ def _slot_states(spans, start: float, end: float, slot: float) -> list[int | Non
     return out
 
 
-def count_pop909(folders: Iterable[Path]) -> tuple[dict[str, _Counts], dict[float, list[float]],
+def _stay_probabilities(stay: dict[float, np.ndarray]) -> dict[float, np.ndarray]:
+    """(held, slot pairs) counts per slot length -> (2, CHANGE_BINS) probabilities, shrunk to the length's mean."""
+    out = {}
+    for slot, (held, total) in stay.items():
+        mean = held.sum() / max(total.sum(), 1.0)
+        out[slot] = (held + STAY_SMOOTHING * mean) / (total + STAY_SMOOTHING)
+    return out
+
+
+def count_pop909(folders: Iterable[Path]) -> tuple[dict[str, _Counts], dict[float, np.ndarray],
                                                    dict[str, tuple[list, list]], int]:
     """Progression counts per mode, stay counts per slot length, (melody features, chord) per mode."""
     from models.data.pop909 import load_song
 
     modes = {"major": _Counts(), "minor": _Counts()}
-    stay = {slot: [0.0, 0.0] for slot in SLOT_BEATS}
+    stay = {slot: np.zeros((2, 2, CHANGE_BINS)) for slot in SLOT_BEATS}  # (held or all, opens a bar or not, change)
     examples: dict[str, tuple[list, list]] = {mode: ([], []) for mode in modes}
     used = 0
     for folder in tqdm(list(folders), desc="POP909 chords", unit="song"):
@@ -99,12 +109,16 @@ def count_pop909(folders: Iterable[Path]) -> tuple[dict[str, _Counts], dict[floa
         tonic, mode = song.key
         spans = _chord_states(song.chords, tonic)
         first, last = song.bar_starts[0], song.bar_starts[-1] + 4
+        melody = [Note(n.pitch, n.start_beats - first, n.duration_beats, n.velocity)
+                  for n in song.parts["melody"] if n.start_beats >= first]
         for slot in SLOT_BEATS:
             states = _slot_states(spans, first, last, slot)
-            for a, b in zip(states, states[1:]):
-                if a is not None and b is not None:
-                    stay[slot][0] += a == b
-                    stay[slot][1] += 1
+            grid = [(float(a), slot) for a in np.arange(0.0, last - first, slot)][:len(states)]
+            changes = melody_change(slot_pitch_weights(melody, grid, 4.0))
+            for s in range(1, len(grid)):
+                if states[s - 1] is not None and states[s] is not None:
+                    inside = int(grid[s][0] % 4.0 > 1e-6)
+                    stay[slot][:, inside, changes[s]] += (states[s - 1] == states[s], 1.0)
         runs: list[list[int]] = [[]]  # no-chord spans cut the song into progressions
         for state in _slot_states(spans, first, last, 2.0):
             if state is None:
@@ -113,8 +127,6 @@ def count_pop909(folders: Iterable[Path]) -> tuple[dict[str, _Counts], dict[floa
                 runs[-1].append(state)
         for run in runs:
             modes[mode].add(run)
-        melody = [Note(n.pitch, n.start_beats - first, n.duration_beats, n.velocity)
-                  for n in song.parts["melody"] if n.start_beats >= first]
         for slot in FIT_SLOTS:
             grid = [(float(a), slot) for a in np.arange(0.0, last - first, slot)]
             features, evidence = slot_features(melody, grid, 4.0, tonic)
@@ -166,7 +178,7 @@ def train(data: Path, out: Path, chorales: bool = True) -> ChordTable:
         fit[mode] = fit_softmax(np.array(features), np.array(labels), STATES)
         counts = np.bincount(labels, minlength=STATES) + 1.0
         prior[mode] = np.log(counts / counts.sum())
-    table = ChordTable(styles, {slot: s / max(t, 1.0) for slot, (s, t) in stay.items()}, fit, prior, info)
+    table = ChordTable(styles, _stay_probabilities(stay), fit, prior, info)
     table.save(out)
     log.info("wrote %s from %d POP909 songs in %.0f s", out, used, time.perf_counter() - started)
     return table

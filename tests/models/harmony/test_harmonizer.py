@@ -7,7 +7,7 @@ import pytest
 from models.harmony.harmonizer import Harmonizer
 from models.harmony.key import find_key
 from models.music.chords import chord_at, parse_chord, parse_progression
-from tests.models.harmony.tunes import d_minor_song, ode_to_joy, twinkle
+from tests.models.harmony.tunes import arpeggios_in_c, bundled_ode_to_joy, d_minor_song, ode_to_joy, twinkle
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +32,23 @@ def test_ode_to_joy_in_d_ends_on_d_with_no_c_natural_under_f_sharp(harmonizer):
         chord = chord_at(harmony.chords, note.start_beats)
         if note.pitch % 12 == 6:
             assert 0 not in chord.pitch_classes, f"{chord.name} under the F# at beat {note.start_beats}"
+
+
+def test_the_demos_ode_to_joy_gets_more_than_tonic_and_dominant(harmonizer):
+    melody = bundled_ode_to_joy()
+    for per_bar in (1, 2):
+        harmony = harmonizer.harmonize(melody, chords_per_bar=per_bar)
+        symbols = [c.symbol for c in harmony.chords]
+        assert harmony.key_name == "D" and symbols[-1] == "D", symbols
+        assert len(set(symbols)) >= 3, symbols  # a IV, ii or vi somewhere, not only D and A
+
+
+@pytest.mark.parametrize("key", ["C", ""])
+def test_an_f_major_arpeggio_gets_f(harmonizer, key):
+    harmony = harmonizer.harmonize(arpeggios_in_c(), key=key)
+    assert harmony.key_name == "C"
+    assert harmony.text.split(" | ")[1] == "F", harmony.text  # F-A-C-A is F major, not Dm
+    assert harmony.text.split(" | ")[-1] == "C", harmony.text
 
 
 def test_a_d_minor_song_opens_in_d_minor(harmonizer):
@@ -82,6 +99,7 @@ def test_temperature_samples_whole_progressions_reproducibly(harmonizer):
     safe = harmonizer.harmonize(melody).text
     drawn = [harmonizer.harmonize(melody, temperature=1.5, seed=seed).text for seed in range(8)]
     assert drawn[3] == harmonizer.harmonize(melody, temperature=1.5, seed=3).text
+    assert harmonizer.harmonize(melody).text == safe  # temperature 0 is deterministic
     assert len(set(drawn)) > 2 and any(text != safe for text in drawn)
 
 

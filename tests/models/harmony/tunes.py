@@ -39,3 +39,19 @@ def d_minor_song() -> tuple[Note, ...]:
                  (f, 1), (g, 1), (a, 1), (bb, 1), (a, 4),
                  (d5, 1), (a, 1), (f, 1), (d, 1), (bb, 1), (a, 1), (g, 2),
                  (e, 1), (cs, 1), (e, 1), (g, 1), (f, 2), (e, 1), (cs, 1), (d, 4)])
+
+
+def bundled_ode_to_joy() -> tuple[Note, ...]:
+    """The 16-bar Ode to Joy in D the demo plays (``bridge/bundled/ode-to-joy.mid``)."""
+    from importlib import resources
+
+    from bridge.midi.files import read_notes
+
+    with resources.as_file(resources.files("bridge") / "bundled" / "ode-to-joy.mid") as path:
+        return read_notes(path, "the demo melody")
+
+
+def arpeggios_in_c() -> tuple[Note, ...]:
+    """Four bars in C whose second bar arpeggiates F major: C-E-G-E | F-A-C-A | G-B-D-B | C."""
+    return line([(C4, 1), (E4, 1), (G4, 1), (E4, 1), (F4, 1), (A4, 1), (C5, 1), (A4, 1),
+                 (G4, 1), (B4, 1), (74, 1), (B4, 1), (C5, 4)])

@@ -12,6 +12,7 @@ import numpy as np
 from models.dynamics.feel import SWING_STEPS, humanize_notes, swing_notes
 from models.dynamics.model import DynamicsTable, length_class, metric_class, phrase_slot, voice_classes
 from models.music.meter import beats_per_bar
+from models.music.notes import MONOPHONIC, tidy
 from models.types import PARTS, Generator, Note, ProgressFn, Request, Result
 from models.validation import RequestError
 from models.wrapping import Wrapper
@@ -59,7 +60,7 @@ class DynamicsGenerator(Wrapper):
         self._table: DynamicsTable | None = None
 
     @property
-    def table(self) -> DynamicsTable:
+    def dynamics_table(self) -> DynamicsTable:
         if self._table is None:
             try:
                 self._table = DynamicsTable.load(self._table_path)
@@ -72,7 +73,7 @@ class DynamicsGenerator(Wrapper):
     def generate(self, request: Request, progress: ProgressFn | None = None) -> list[Result]:
         check_feel(request)
         results = self.inner.generate(request, progress)
-        table = self.table
+        table = self.dynamics_table
         return [self.perform(result, request, table, index) for index, result in enumerate(results)]
 
     def perform(self, result: Result, request: Request, table: DynamicsTable, index: int = 0) -> Result:
@@ -98,6 +99,8 @@ class DynamicsGenerator(Wrapper):
                 written = _swung(written, request, result.meter)
                 if part != "drums" and request.humanize:  # the drum model keeps its hits within humanize itself
                     written = humanize_notes(written, request.humanize / 1000 * result.tempo / 60, total, rng)
+                if part != "drums":  # the layers before may leave a note sounding into the next of its pitch
+                    written = list(tidy(written, total, part in MONOPHONIC))
             kept += [_moved(n, origin) for n in written]
             parts[part] = tuple(sorted(kept, key=lambda n: (n.start_beats, n.pitch)))
         return Result(parts, result.chords, result.bars, result.meter, result.tempo, dict(result.info))

@@ -50,11 +50,39 @@ def checkpoint_tensors(model: nn.Module, optimizer: torch.optim.Optimizer | None
     return tensors
 
 
+def write_safetensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str], step: int) -> Path:
+    """Write ``tensors`` and JSON ``metadata`` to ``path`` atomically, readable by everyone; every checkpoint kind's writer."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    save_file(tensors, str(tmp), metadata=metadata)
+    tmp.replace(path)
+    path.chmod(0o644)  # safetensors writes owner-only files; a shipped checkpoint is read by everyone
+    log.info("saved %s (step %d, %.1f MB)", path, step, path.stat().st_size / 1e6)
+    return path
+
+
+def read_safetensors(path: str | Path, missing: str) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """``(metadata, tensors)`` of a safetensors file; every checkpoint kind's reader (it never unpickles).
+
+    Raises:
+        CheckpointError: no file at ``path`` (``missing`` says how to make one), or not a readable safetensors file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(missing)
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            meta = handle.metadata() or {}
+            tensors = {k: handle.get_tensor(k) for k in handle.keys()}  # noqa: SIM118 - not a dict
+    except Exception as err:  # safetensors raises its own SafetensorError and OSError
+        raise CheckpointError(f"{path} is not a readable safetensors checkpoint: {err}") from err
+    return meta, tensors
+
+
 def save_checkpoint(path: str | Path, model: nn.Module, step: int, info: dict | None = None,
                     optimizer: torch.optim.Optimizer | None = None, dtype: torch.dtype | None = None) -> Path:
     """Write weights (cast to ``dtype`` if given), optional optimizer state and metadata atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tensors = checkpoint_tensors(model, optimizer, dtype)
     config = model.config  # type: ignore[attr-defined]
     metadata = {
@@ -64,25 +92,13 @@ def save_checkpoint(path: str | Path, model: nn.Module, step: int, info: dict | 
         "step": str(step),
         "info": json.dumps(info or {}),
     }
-    tmp = path.with_suffix(".tmp")
-    save_file(tensors, str(tmp), metadata=metadata)
-    tmp.replace(path)
-    path.chmod(0o644)  # safetensors writes owner-only files; a shipped checkpoint is read by everyone
-    log.info("saved %s (step %d, %.1f MB)", path, step, path.stat().st_size / 1e6)
-    return path
+    return write_safetensors(path, tensors, metadata, step)
 
 
 def read_checkpoint(path: str | Path) -> tuple[Checkpoint, dict[str, torch.Tensor]]:
     """Metadata and every tensor of a checkpoint (checked against this tokenizer)."""
-    path = Path(path)
-    if not path.exists():
-        raise CheckpointError(f"no checkpoint at {path}: train one with 'continuo train' or pass --checkpoint")
-    try:
-        with safe_open(str(path), framework="pt") as handle:
-            meta = handle.metadata() or {}
-            tensors = {k: handle.get_tensor(k) for k in handle.keys()}  # noqa: SIM118 - not a dict
-    except Exception as err:  # safetensors raises its own SafetensorError and OSError
-        raise CheckpointError(f"{path} is not a readable safetensors checkpoint: {err}") from err
+    meta, tensors = read_safetensors(path, f"no checkpoint at {path}: train one with 'continuo train' or pass "
+                                           "--checkpoint")
     if meta.get("format_version") != str(FORMAT_VERSION):
         raise CheckpointError(f"{path} has checkpoint format {meta.get('format_version')}, expected {FORMAT_VERSION}")
     try:  # metadata is only ever JSON; anything else (a pickle, say) is refused, never loaded

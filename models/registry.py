@@ -46,8 +46,10 @@ def load_generator(name: str = "default", device: str = "auto") -> Generator:
     Args and errors as ``load_model``.
     """
     generator = load_model(name, device)
-    if name == "drums":
-        return generator
+    if name == "drums":  # the drum model alone: no idioms or harmony, but its drums swing and take `dynamics`
+        from models.dynamics.generator import DynamicsGenerator
+
+        return DynamicsGenerator(generator)
     if name != "default":
         generator = _with_shipped_fallbacks(generator, name, device)
     from models.harmony.generator import HarmonizingGenerator

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +15,7 @@ from models.music.meter import beats_per_bar
 from models.music.notes import MONOPHONIC, tidy
 from models.types import PARTS, Generator, Note, ProgressFn, Request, Result
 from models.validation import RequestError
-from models.wrapping import Wrapper
+from models.wrapping import Wrapper, given_notes
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class DynamicsGenerator(Wrapper):
         with its prompt in front is played as it is without it (its first new bar counts as bar 1)."""
         seed = int(result.info["seed"]) if "seed" in result.info else (request.seed or 0) + index
         bar_beats = beats_per_bar(result.meter)
-        given, origin_bars = _given(result, request, bar_beats)
+        given, origin_bars = given_notes(result, request)
         origin, total = origin_bars * bar_beats, (result.bars - origin_bars) * bar_beats
         shift = LEVELS[request.dynamics or "medium"] - float(table.info.get("piano_mean", 76.0))
         shared = _shared_noise(table, result.bars - origin_bars, seed)
@@ -174,20 +174,3 @@ def _swung(notes: list[Note], request: Request, meter: tuple[int, int]) -> list[
 
 def _moved(note: Note, beats: float) -> Note:
     return note if not beats else Note(note.pitch, round(note.start_beats + beats, 6), note.duration_beats, note.velocity)
-
-
-def _given(result: Result, request: Request, bar_beats: float) -> tuple[Callable[[str, Note], bool], int]:
-    """Whether a note of a part is one the request gave (kept as it is) rather than one a model wrote, and the
-    bars a prompt kept in front of its continuation takes."""
-    melody_given = bool(request.melody) and request.task in ("accompany", "harmonize")
-    prompt_bars = int(result.info.get("prompt_bars", "0")) if result.info.get("include_prompt") else 0
-    prompt_end = prompt_bars * bar_beats
-    infill = set(request.infill_bars) if request.task == "infill" else None
-
-    def given(part: str, note: Note) -> bool:
-        if melody_given and part == "melody":
-            return True
-        if note.start_beats < prompt_end - 1e-6:
-            return True
-        return infill is not None and int((note.start_beats + 1e-9) // bar_beats) + 1 not in infill
-    return given, prompt_bars

@@ -13,7 +13,7 @@ from models.idioms.groove import busier, lock_to_kick, monophonic, move_register
 from models.music.meter import beats_per_bar
 from models.music.notes import MONOPHONIC, clip_notes
 from models.types import Note, ProgressFn, Request, Result
-from models.wrapping import Wrapper
+from models.wrapping import Wrapper, given_notes
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,14 @@ class IdiomGenerator(Wrapper):
 
     def _shape(self, result: Result, request: Request, idiom: str | None, density: dict[str, str],
                register: dict[str, str]) -> Result:
+        """``result`` in the genre and with the controls, on the notes a model wrote: the notes the request gave (a
+        melody, the prompt in front of a continuation, an infill's kept bars) come back as they were."""
         beats = beats_per_bar(result.meter)
-        offset = int(result.info.get("prompt_bars", "0")) * beats if result.info.get("include_prompt") else 0.0
+        given, prompt_bars = given_notes(result, request)
+        offset = prompt_bars * beats
         pieces = [p for p in bar_pieces(chord_spans(result), beats) if p.start >= offset - 1e-6]
-        parts = {part: list(notes) for part, notes in result.parts.items()}
+        kept = {part: [n for n in notes if given(part, n)] for part, notes in result.parts.items()}
+        parts = {part: [n for n in notes if not given(part, n)] for part, notes in result.parts.items()}
         info = dict(result.info)
         if idiom is not None and pieces:
             self._play_genre(idiom, parts, pieces, result, offset)
@@ -60,13 +64,19 @@ class IdiomGenerator(Wrapper):
                 notes = busier(notes, part, pieces)
             parts[part] = move_register(notes, part, word_for(register, part, "middle")) if part != "drums" else notes
         if "bass" in parts and "keys" in parts:
-            parts["bass"] = under_keys(parts["bass"], parts["keys"])
+            parts["bass"] = under_keys(parts["bass"], kept["keys"] + parts["keys"])
         if idiom in KICK_LOCKED and "bass" in parts and "drums" in parts:
-            parts["bass"] = lock_to_kick(parts["bass"], parts["drums"])
+            parts["bass"] = lock_to_kick(parts["bass"], kept["drums"] + parts["drums"])
         total = result.bars * beats
-        shaped = {part: result.parts[part] if part == "melody" and request.melody
-                  else clip_notes(monophonic(notes) if part in MONOPHONIC else notes, total)
-                  for part, notes in parts.items()}
+        shaped = {}
+        for part, notes in parts.items():
+            if part == "melody" and request.melody:
+                shaped[part] = result.parts[part]
+                continue
+            written = clip_notes(monophonic(notes) if part in MONOPHONIC else notes, total)
+            # what the rules add never lands among the given notes (a hi-hat before a continuation, say)
+            written = [n for n in written if not given(part, n)]
+            shaped[part] = tuple(sorted(kept[part] + written, key=lambda n: (n.start_beats, n.pitch)))
         info["style"] = request.style
         return Result(shaped, result.chords, result.bars, result.meter, result.tempo, info)
 

@@ -7,6 +7,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+from models.dynamics.generator import DynamicsGenerator, check_feel
 from models.music.chords import ChordError, parse_progression
 from models.music.keys import detect_key, key_name, parse_key
 from models.music.meter import bars_spanned, beats_per_bar
@@ -39,6 +40,9 @@ class VaeTasks(Wrapper):
     (the first) to the target (the last), each result's chords recognised from its notes.
     Texture transfer: each 2-bar piece of the source keeps its chord latent and takes the texture latent of the
     texture clip's piece (looped); ``strength`` below 1 stops part-way from the source's own texture.
+    A request that sets ``dynamics``, ``humanize``, ``humanize_velocity`` or ``swing`` has the notes the VAE wrote
+    played by the dynamics layer below (``DynamicsGenerator.perform``), as the models' parts are; an interpolation's
+    first and last steps, the clips as given, are left as they are.
     """
 
     def __init__(self, inner: Generator, codec: VaeCodec | None = None, path: str | Path | None = None) -> None:
@@ -55,10 +59,23 @@ class VaeTasks(Wrapper):
 
     def generate(self, request: Request, progress: ProgressFn | None = None) -> list[Result]:
         if request.task == "interpolate":
-            return self._interpolate(request, progress)
+            check_feel(request)
+            results = self._interpolate(request, progress)
+            return [results[0], *self._played(results[1:-1], request), results[-1]]
         if request.task == "transfer" and request.texture:
-            return self._transfer(request, progress)
+            check_feel(request)
+            return self._played(self._transfer(request, progress), request)
         return self.inner.generate(request, progress)
+
+    def _played(self, results: list[Result], request: Request) -> list[Result]:
+        """``results`` played by the dynamics layer among the layers below, when the request sets its feel; without
+        it, the VAE's own velocities (the clips' loudness, piece by piece) stay."""
+        asked = request.dynamics or request.swing or request.humanize or request.humanize_velocity is not None
+        layer = _dynamics_layer(self.inner)
+        if not asked or layer is None:
+            return results
+        table = layer.dynamics_table
+        return [layer.perform(result, request, table, index) for index, result in enumerate(results)]
 
     # ------------------------------------------------------------ interpolate
 
@@ -114,6 +131,15 @@ class VaeTasks(Wrapper):
                 "key_source": "request" if request.key else "notes"} if spans else {}
         return Result({_role(request): tuple(notes)}, tuple(spans), bars, tuple(request.meter), request.tempo,
                       {"model": "vae", "seed": str(seed), **said, **info})
+
+
+def _dynamics_layer(generator: Generator) -> DynamicsGenerator | None:
+    """The dynamics layer among ``generator`` and the layers inside it, if there is one."""
+    while generator is not None:
+        if isinstance(generator, DynamicsGenerator):
+            return generator
+        generator = getattr(generator, "inner", None)
+    return None
 
 
 def _within(notes: Sequence[Note], end_beats: float) -> list[Note]:

@@ -11,11 +11,13 @@ import torch
 
 from models.types import ChordSpan, Note, ProgressFn
 from models.vae.checkpoint import load_vae
+from models.vae.morph import anchored_scores, cell_roll, clip_cells, decoded, scheduled, step_notes
 from models.vae.network import ChordTextureVae
 from models.vae.roll import (
     DURATIONS,
     LOW,
     SEGMENT_BEATS,
+    STEPS,
     STEPS_PER_BEAT,
     chord_features,
     events_to_roll,
@@ -123,19 +125,31 @@ class VaeCodec:
     def interpolate(self, source: Sequence[Note], source_chords: Sequence[ChordSpan], target: Sequence[Note],
                     target_chords: Sequence[ChordSpan], pieces: int, steps: int, seed: int,
                     progress: ProgressFn | None = None) -> list[list[Note]]:
-        """``steps`` clips from the source (first, as given, looped to ``pieces``) to the target (last); the steps
-        between decode latents slerped piece by piece."""
+        """``steps`` clips from the source (first, as given, looped to ``pieces``) to the target (last). Every step,
+        the two ends included, decodes the latents slerped piece by piece; the steps between take the onsets whose
+        probability, corrected by how far the decoded ends miss the clips (faded along the path), passes the one
+        threshold, and a note sounding in two steps sounds in every step between (``models.vae.morph``)."""
         a = self.encode(source, source_chords, pieces)
         b = self.encode(target, target_chords, pieces)
-        out = [looped(source, pieces)]
+        ends = looped(source, pieces), looped(target, pieces)
+        cells = clip_cells(ends[0], pieces), clip_cells(ends[1], pieces)
+        times = [index / (steps - 1) for index in range(steps)]
+        probs, durations = zip(*(decoded(self.model, slerp(a.chord, b.chord, t), slerp(a.texture, b.texture, t))
+                                 for t in times))
+        rolls = cell_roll(cells[0], pieces), cell_roll(cells[1], pieces)
+        scores = anchored_scores(np.stack(probs), *rolls, times)
+        struck = scheduled(scores, *rolls, times, THRESHOLD, QUIET_THRESHOLD, MAX_VOICES)
+        accent = np.array(ACCENT * (STEPS // len(ACCENT)), dtype=float)[None, :, None]
+        out = [ends[0]]
         for index in range(1, steps - 1):
-            t = index / (steps - 1)
+            t = times[index]
             velocity = (1 - t) * a.velocity + t * b.velocity
-            out.append(self.decode(slerp(a.chord, b.chord, t), slerp(a.texture, b.texture, t), velocity,
-                                   seed * 1009 + index))
+            levels = velocity[:, None, None] + accent + 12 * (np.clip(scores[index], 0, 1) - 0.75)
+            rng = np.random.default_rng((seed * 1009 + index) % 2**63)
+            out.append(step_notes(struck[index], t, cells[0], cells[1], durations[index], levels, rng))
             if progress is not None:
                 progress(index / (steps - 1))
-        out.append(looped(target, pieces))
+        out.append(ends[1])
         return out
 
     def transfer(self, source: Sequence[Note], chords: Sequence[ChordSpan], texture: Sequence[Note], pieces: int,

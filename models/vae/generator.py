@@ -36,8 +36,9 @@ class VaeTasks(Wrapper):
     """Serves ``interpolate`` and ``transfer`` with a ``texture`` clip; passes every other request through.
 
     Interpolate: both clips are cut into 2-bar (8-beat) pieces, the shorter looped to the longer; each piece's chord
-    and texture latents are interpolated along a great circle (slerp) and decoded, ``steps`` results from the source
-    (the first) to the target (the last), each result's chords recognised from its notes.
+    and texture latents are interpolated along a great circle (slerp) and decoded with the same thresholds, anchored to
+    the clips and changed gradually (``VaeCodec.interpolate``), ``steps`` results from the source (the first) to the
+    target (the last), each result's chords recognised from its notes.
     Texture transfer: each 2-bar piece of the source keeps its chord latent and takes the texture latent of the
     texture clip's piece (looped); ``strength`` below 1 stops part-way from the source's own texture.
     A request that sets ``dynamics``, ``humanize``, ``humanize_velocity`` or ``swing`` has the notes the VAE wrote

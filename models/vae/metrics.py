@@ -62,3 +62,16 @@ def smoothness(steps: Sequence[Sequence[Note]]) -> tuple[float, float]:
     near ``ends / (len - 1)``; a jump-cut has it near ``ends``."""
     consecutive = [roll_distance(a, b) for a, b in zip(steps, steps[1:])]
     return float(np.mean(consecutive)), roll_distance(steps[0], steps[-1])
+
+
+def changed_cells(a: Sequence[Note], b: Sequence[Note]) -> int:
+    """Sounding (sixteenth, pitch) cells in one clip's piano roll and not the other's: an additive distance (a path
+    that only adds and removes cells on its way sums to the ends' count), which does not saturate as Jaccard's does."""
+    return len(_cells(a, True) ^ _cells(b, True))
+
+
+def additive_smoothness(steps: Sequence[Sequence[Note]]) -> float:
+    """Mean cells changed between consecutive steps over the cells changed between the ends: ``1 / (len - 1)`` for
+    a morph that changes each cell once, in even shares; more where steps add notes that later go again."""
+    ends = changed_cells(steps[0], steps[-1])
+    return float(np.mean([changed_cells(a, b) for a, b in zip(steps, steps[1:])])) / ends if ends else 0.0

@@ -65,6 +65,9 @@ def test_the_steps_go_from_the_source_towards_the_target(tasks: VaeTasks) -> Non
     assert to_source[1] < to_source[-2] and to_target[1] > to_target[-2]
     assert all(to_source[i] < to_source[-1] for i in range(1, 5))  # each step nearer the source than the target is
     assert len({n.velocity for n in steps[2]}) > 3
+    assert all(x <= y + 1e-9 for x, y in zip(to_source, to_source[1:])), to_source  # never back towards the source
+    ends = roll_distance(source, target)
+    assert max(roll_distance(a, b) for a, b in zip(steps, steps[1:])) < 0.6 * ends, "a step jumps"
 
 
 def test_texture_transfer_keeps_the_chords_and_takes_the_rhythm(tasks: VaeTasks) -> None:

@@ -105,3 +105,25 @@ def test_a_drum_groove_is_told_from_a_piano_part() -> None:
     assert not looks_like_drums(block_chords()) and not looks_like_drums(arpeggio())
     walking_bass = tuple(Note(p, i * 1.0, 1.0, 80) for i, p in enumerate((36, 38, 40, 43, 45, 43, 40, 38)))
     assert not looks_like_drums(walking_bass)
+
+
+def _cells(notes) -> set[tuple[float, int]]:
+    return {(round(n.start_beats * 4), n.pitch) for n in notes}
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_a_morph_moves_away_from_the_source_without_jumps(tasks: VaeTasks, seed: int) -> None:
+    """Even an untrained network's morph is gradual: the distance from the source never falls (nor that to the
+    target rises) across steps, a note in steps i and i + 2 is in step i + 1, and no step between jumps more than
+    half the way between the ends."""
+    source, target = block_chords(), arpeggio()
+    steps = [r.parts["keys"] for r in tasks.generate(Request(task="interpolate", source=source, target=target,
+                                                             steps=7, seed=seed))]
+    from_source = [roll_distance(source, s) for s in steps]
+    to_target = [roll_distance(s, target) for s in steps]
+    assert all(x <= y + 1e-9 for x, y in zip(from_source, from_source[1:])), from_source
+    assert all(x >= y - 1e-9 for x, y in zip(to_target, to_target[1:])), to_target
+    for before, now, after in zip(steps, steps[1:], steps[2:]):
+        assert _cells(before) & _cells(after) <= _cells(now)
+    ends = roll_distance(source, target)
+    assert max(roll_distance(a, b) for a, b in zip(steps, steps[1:])) < 0.5 * ends

@@ -67,7 +67,8 @@ def performed(generator: Generator) -> Generator:
     from models.transfer.generator import TransferGenerator
     from models.vae.generator import VaeTasks
 
-    return VaeTasks(TransferGenerator(DynamicsGenerator(ArpGenerator(IdiomGenerator(generator)))))
+    dynamics = DynamicsGenerator(ArpGenerator(IdiomGenerator(generator)))
+    return VaeTasks(TransferGenerator(dynamics), dynamics=dynamics)
 
 
 def _with_shipped_fallbacks(generator: Generator, name: str, device: str) -> StyleRouter:

@@ -199,8 +199,8 @@ def train(cfg: DrumTrainConfig) -> Path:
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
-    restore_optimizer_done = tensors is not None and restore_optimizer(model, optimizer, tensors)
-    if restore_optimizer_done:
+    restored = tensors is not None and restore_optimizer(model, optimizer, tensors)
+    if restored:
         log.info("restored optimizer state")
     styles = sorted({p.style for p, _ in train_set.grooves})
     meters = sorted({f"{p.meter[0]}/{p.meter[1]}" for p, _ in train_set.grooves})
@@ -211,10 +211,9 @@ def train(cfg: DrumTrainConfig) -> Path:
     rng = np.random.default_rng(cfg.seed * 1000 + step)
     bar = tqdm(total=cfg.steps, initial=step, unit="step", dynamic_ncols=True, mininterval=10)
     saved = time.monotonic()
-    first = step  # fresh optimizer moments after an --init warm up again
-    fresh = not restore_optimizer_done
+    rewarm = step if step and not restored else 0  # an --init run's fresh optimizer moments warm up again
     while step < cfg.steps:
-        lr = learning_rate(step, cfg) * (min(1.0, (step - first + 1) / cfg.warmup) if fresh and first else 1.0)
+        lr = learning_rate(step, cfg) * (min(1.0, (step - rewarm + 1) / cfg.warmup) if rewarm else 1.0)
         for group in optimizer.param_groups:
             group["lr"] = lr
         batch = torch.from_numpy(train_set.batch(rng, cfg.batch)).to(device)

@@ -190,3 +190,32 @@ def chord_at(chords: Sequence[ChordSpan], beat: float) -> Chord | None:
         if span.start_beats - 1e-6 <= beat < span.start_beats + span.duration_beats - 1e-6:
             return parse_chord(span.symbol)
     return None
+
+
+def chords_text(spans: Sequence[ChordSpan], meter: tuple[int, int], bars: int) -> str:
+    """Chord spans as progression text (``"C | Am F | ..."``): per bar the chord at its start and, when another
+    sounds there, at its middle; a bar without a chord ('N') takes the nearest chord there is."""
+    beats = beats_per_bar(meter)
+    cells: list[list[str | None]] = []
+    for bar in range(bars):
+        cell: list[str | None] = []
+        for at in (bar * beats, bar * beats + beats / 2):
+            chord = chord_at(spans, at + 1e-6)
+            symbol = None if chord is None or chord.is_rest else next(
+                s.symbol for s in spans if s.start_beats - 1e-6 <= at + 1e-6 < s.start_beats + s.duration_beats - 1e-6)
+            if not cell or symbol != cell[-1]:
+                cell.append(symbol)
+        cells.append(cell)
+    known = [s for cell in cells for s in cell if s]
+    if not known:
+        return " | ".join(["C"] * bars)
+    previous = known[0]
+    text = []
+    for cell in cells:
+        symbols = []
+        for symbol in cell:
+            previous = symbol or previous
+            if not symbols or symbols[-1] != previous:
+                symbols.append(previous)
+        text.append(" ".join(symbols))
+    return " | ".join(text)

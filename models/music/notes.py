@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 
 from models.types import ChordSpan, Note, Result
@@ -78,3 +79,21 @@ def with_prompt(result: Result, prompt: Sequence[Note], prompt_chords: Sequence[
                                           for c in result.chords)
     info = {**result.info, "prompt_bars": str(prompt_bars), "include_prompt": "true"}
     return Result(parts, chords, prompt_bars + result.bars, result.meter, result.tempo, info)
+
+
+def chordal_share(notes: Sequence[Note]) -> float:
+    """Share of onsets that sound more than one note (0 for a single line)."""
+    onsets: dict[float, int] = {}
+    for note in notes:
+        onsets[round(note.start_beats, 3)] = onsets.get(round(note.start_beats, 3), 0) + 1
+    return sum(1 for count in onsets.values() if count > 1) / max(len(onsets), 1)
+
+
+def guess_role(notes: Sequence[Note]) -> str:
+    """The part a clip most likely is, from its register, polyphony and note lengths: bass, melody, pad or keys."""
+    median = statistics.median(n.pitch for n in notes)
+    if chordal_share(notes) < 0.2:
+        return "bass" if median < 52 else "melody"
+    if median < 48:
+        return "bass"
+    return "pad" if statistics.mean(n.duration_beats for n in notes) >= 2.5 else "keys"

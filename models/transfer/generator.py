@@ -8,20 +8,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.music.chords import ChordError, parse_progression
+from models.music.chords import ChordError, chords_text, parse_progression
 from models.music.keys import detect_key, key_name, parse_key
 from models.music.meter import bars_spanned, beats_per_bar
-from models.music.notes import MONOPHONIC, tidy
+from models.music.notes import MONOPHONIC, guess_role, tidy
 from models.music.recognise import recognise_chords
 from models.transfer.drums import drum_blend
 from models.transfer.shaping import (
     bass_chords,
     blend,
-    chords_text,
     fit_harmony,
     fit_register,
     follow_dynamics,
-    guess_role,
     keep_rests,
     retune,
     silent_beats,

@@ -26,53 +26,6 @@ def strong_beats(meter: tuple[int, int]) -> tuple[float, ...]:
     return STRONG_BEATS.get(tuple(meter), (0.0, beats / 2) if beats >= 4 else (0.0,))  # type: ignore[arg-type]
 
 
-def chordal_share(notes: Sequence[Note]) -> float:
-    """Share of onsets that sound more than one note (0 for a single line)."""
-    onsets: dict[float, int] = {}
-    for note in notes:
-        onsets[round(note.start_beats, 3)] = onsets.get(round(note.start_beats, 3), 0) + 1
-    return sum(1 for count in onsets.values() if count > 1) / max(len(onsets), 1)
-
-
-def guess_role(notes: Sequence[Note]) -> str:
-    """The part a clip most likely is, from its register, polyphony and note lengths: bass, melody, pad or keys."""
-    median = statistics.median(n.pitch for n in notes)
-    if chordal_share(notes) < 0.2:
-        return "bass" if median < 52 else "melody"
-    if median < 48:
-        return "bass"
-    return "pad" if statistics.mean(n.duration_beats for n in notes) >= 2.5 else "keys"
-
-
-def chords_text(spans: Sequence[ChordSpan], meter: tuple[int, int], bars: int) -> str:
-    """Chord spans as progression text (``"C | Am F | ..."``): per bar the chord at its start and, when another
-    sounds there, at its middle; a bar without a chord ('N') takes the nearest chord there is."""
-    beats = beats_per_bar(meter)
-    cells: list[list[str | None]] = []
-    for bar in range(bars):
-        cell: list[str | None] = []
-        for at in (bar * beats, bar * beats + beats / 2):
-            chord = chord_at(spans, at + EPS)
-            symbol = None if chord is None or chord.is_rest else next(
-                s.symbol for s in spans if s.start_beats - EPS <= at + EPS < s.start_beats + s.duration_beats - EPS)
-            if not cell or symbol != cell[-1]:
-                cell.append(symbol)
-        cells.append(cell)
-    known = [s for cell in cells for s in cell if s]
-    if not known:
-        return " | ".join(["C"] * bars)
-    previous = known[0]
-    text = []
-    for cell in cells:
-        symbols = []
-        for symbol in cell:
-            previous = symbol or previous
-            if not symbols or symbols[-1] != previous:
-                symbols.append(previous)
-        text.append(" ".join(symbols))
-    return " | ".join(text)
-
-
 def bass_chords(notes: Sequence[Note], meter: tuple[int, int], bars: int, key: str = "") -> list[ChordSpan]:
     """The chords a bass line implies: on each half bar, the key's diatonic triad on the note sounding at its
     start (a major triad on a note outside the key); a bar whose halves agree holds one chord."""

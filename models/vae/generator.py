@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from models.dynamics.generator import DynamicsGenerator, check_feel
-from models.music.chords import ChordError, parse_progression
+from models.music.chords import ChordError, chords_text, parse_progression
 from models.music.keys import detect_key, key_name, parse_key
 from models.music.meter import bars_spanned, beats_per_bar
+from models.music.notes import guess_role
 from models.music.recognise import recognise_chords
 from models.transfer.generator import DEFAULT_PARTS
-from models.transfer.shaping import chords_text, guess_role
 from models.types import ChordSpan, Generator, Note, ProgressFn, Request, Result
 from models.vae.codec import VaeCodec, own_pieces
 from models.validation import RequestError
@@ -46,8 +46,10 @@ class VaeTasks(Wrapper):
     first and last steps, the clips as given, are left as they are.
     """
 
-    def __init__(self, inner: Generator, codec: VaeCodec | None = None, path: str | Path | None = None) -> None:
+    def __init__(self, inner: Generator, codec: VaeCodec | None = None, path: str | Path | None = None,
+                 dynamics: DynamicsGenerator | None = None) -> None:
         super().__init__(inner)
+        self._dynamics = dynamics  # the dynamics layer below, which plays the VAE's notes (registry.performed)
         self._codec = codec
         self._path = Path(path) if path is not None else CHECKPOINT
 
@@ -72,7 +74,7 @@ class VaeTasks(Wrapper):
         """``results`` played by the dynamics layer among the layers below, when the request sets its feel; without
         it, the VAE's own velocities (the clips' loudness, piece by piece) stay."""
         asked = request.dynamics or request.swing or request.humanize or request.humanize_velocity is not None
-        layer = _dynamics_layer(self.inner)
+        layer = self._dynamics
         if not asked or layer is None:
             return results
         table = layer.dynamics_table
@@ -132,15 +134,6 @@ class VaeTasks(Wrapper):
                 "key_source": "request" if request.key else "notes"} if spans else {}
         return Result({_role(request): tuple(notes)}, tuple(spans), bars, tuple(request.meter), request.tempo,
                       {"model": "vae", "seed": str(seed), **said, **info})
-
-
-def _dynamics_layer(generator: Generator) -> DynamicsGenerator | None:
-    """The dynamics layer among ``generator`` and the layers inside it, if there is one."""
-    while generator is not None:
-        if isinstance(generator, DynamicsGenerator):
-            return generator
-        generator = getattr(generator, "inner", None)
-    return None
 
 
 def _within(notes: Sequence[Note], end_beats: float) -> list[Note]:

@@ -121,24 +121,32 @@ def mean_sounding(notes: Sequence[Note]) -> float:
     return float(busy.mean())
 
 
-def root_first_rate(notes: Sequence[Note], chords: Sequence[ChordSpan], bars: int, beats: float = 4.0) -> float:
-    """Share of bars whose first note (the lowest of the first onset) is the root of the chord sounding then.
-
-    Bars without a note, or whose first note falls on no chord, are left out (NaN when none is left).
-    """
+def _first_notes(notes: Sequence[Note], bars: int, beats: float) -> list[Note]:
+    """The first note of each bar that starts one: the lowest of its earliest onset."""
     first: dict[int, Note] = {}
     for note in notes:
         bar = bar_of(note, beats)
         held = first.get(bar)
         if 0 <= bar < bars and (held is None or (note.start_beats, note.pitch) < (held.start_beats, held.pitch)):
             first[bar] = note
+    return [first[bar] for bar in sorted(first)]
+
+
+def root_first_rate(notes: Sequence[Note], chords: Sequence[ChordSpan], bars: int, beats: float = 4.0,
+                    slash_bass: bool = False) -> float:
+    """Share of bars whose first note (the lowest of the first onset) is the root of the chord sounding then.
+
+    With ``slash_bass`` the bass a slash chord names counts too (A under F/A): what is left is the
+    bar starts that leave the chart's bass, an unwritten inversion or a passing or approach note.
+    Bars without a note, or whose first note falls on no chord, are left out (NaN when none is left).
+    """
     hits = total = 0
-    for note in first.values():
+    for note in _first_notes(notes, bars, beats):
         chord = chord_at(chords, note.start_beats)
         if chord is None or chord.is_rest:
             continue
         total += 1
-        hits += note.pitch % 12 == chord.root
+        hits += note.pitch % 12 == chord.root or (slash_bass and note.pitch % 12 == chord.bass)
     return hits / total if total else math.nan
 
 
@@ -167,7 +175,9 @@ def part_figures(notes: Sequence[Note], chords: Sequence[ChordSpan], bars: int, 
            "used_pitch_classes": used_pitch_classes(notes, bars, beats), "qualified_notes": qualified_note_rate(notes),
            "onsets_per_bar": len({round(n.start_beats * TICKS_PER_BEAT) for n in notes}) / bars,
            "notes_per_bar": len(notes) / bars, "sounding_at_once": mean_sounding(notes),
-           "root_first": root_first_rate(notes, chords, bars, beats), "chord_tones": chord_tone_ratio(notes, chords),
+           "root_first": root_first_rate(notes, chords, bars, beats),
+           "root_or_slash_first": root_first_rate(notes, chords, bars, beats, slash_bass=True),
+           "chord_tones": chord_tone_ratio(notes, chords),
            "mean_pitch": float(np.mean(pitches)) if pitches else math.nan,
            "lowest_pitch": float(min(pitches)) if pitches else math.nan,
            "highest_pitch": float(max(pitches)) if pitches else math.nan}

@@ -57,6 +57,7 @@ def test_the_model_column_and_the_human_column_tell_a_plodding_model_from_the_pi
     assert results["oa.mean.human"] > results["oa.mean.model"] + 0.2
     table = format_music(results)
     assert "mean" in table and "6/8" in table and "first note of the bar = root" in table
+    assert results["human.bass.root_or_slash_first"] == 1.0 and "first note = root or the slash bass" in table
 
 
 def test_songs_without_chords_or_too_short_are_passed_over():

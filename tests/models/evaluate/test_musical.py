@@ -51,6 +51,17 @@ def test_the_bass_note_on_the_bar_line_is_compared_with_the_chord_root():
     bass = [Note(36, 0.0, 2.0), Note(43, 2.0, 2.0), Note(45, 4.0, 4.0), Note(43, 9.0, 1.0), Note(40, 8.5, 0.5)]
     # bar 1 C on C (root), bar 2 A under F/A (an inversion), bar 3 first note E over G (a passing tone)
     assert root_first_rate(bass, chords, bars=3) == pytest.approx(1 / 3)
+    # the A under F/A is the bass the chart writes; the E over G leaves it
+    assert root_first_rate(bass, chords, bars=3, slash_bass=True) == pytest.approx(2 / 3)
+
+
+def test_a_bass_on_the_root_under_a_slash_chord_still_counts_with_the_slash_bass():
+    chords = [ChordSpan("C/E", 0.0, 4.0), ChordSpan("G7/F", 4.0, 4.0), ChordSpan("N", 8.0, 4.0)]
+    bass = [Note(36, 0.0, 4.0), Note(41, 4.0, 4.0), Note(38, 8.0, 4.0)]  # C (root), F (the slash bass), a rest bar
+    assert root_first_rate(bass, chords, bars=3) == 0.5
+    assert root_first_rate(bass, chords, bars=3, slash_bass=True) == 1.0
+    figures = part_figures(bass, chords, bars=3)
+    assert (figures["root_first"], figures["root_or_slash_first"]) == (0.5, 1.0)
 
 
 def test_arpeggio_sounds_one_note_at_a_time_a_chord_three():

@@ -4,9 +4,12 @@
 
 Prints NLL per note (and the transformer/Markov ratio, target <= 0.75), the chord-tone ratio of
 accompaniment generated from the test songs' chords (target >= 0.90), the p50 latency of an 8-bar
-3-part accompaniment on this machine (target <= 300 ms on 2 CPU cores), and decode tokens/s of
+3-part accompaniment on this machine (target <= 300 ms on 2 CPU cores) with the time per forward
+pass and per token, the p50 of an 8-bar full band with the default model (target <= 600 ms; the
+drums on their own thread beside the other parts, and one after the other), and decode tokens/s of
 the shipped transformer's sampler against a Hugging Face GPT-2 of identical size and configuration
 running generate() (target >= 1.5x). Needs the `bench` extra (transformers) for the last figure.
+`--latency-only` prints the two latency rows alone.
 """
 
 from __future__ import annotations
@@ -57,23 +60,84 @@ def int8_copy(model: torch.nn.Module) -> torch.nn.Module:
     return model
 
 
-def latency(runs: int) -> dict[str, tuple[list[float], list[float]]]:
-    """Wall-clock and process CPU seconds of an 8-bar, 3-part accompaniment, per run, with int8 and
-    float32 weights (the runs alternate, so both see the same machine load)."""
+class _Passes:
+    """Counts the NumPy decoder's forward passes and the tokens they feed while active."""
+
+    def __enter__(self) -> _Passes:
+        from models.transformer.numpy_decoder import NumpyDecoder
+
+        self.passes = self.tokens = 0
+        self._forward = forward = NumpyDecoder.forward
+
+        def counted(decoder, tokens, rows=None):
+            self.passes += 1
+            self.tokens += len(tokens)
+            return forward(decoder, tokens, rows)
+
+        NumpyDecoder.forward = counted
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from models.transformer.numpy_decoder import NumpyDecoder
+
+        NumpyDecoder.forward = self._forward
+
+
+def latency(runs: int) -> dict[str, tuple[list[float], list[float], list[int], list[int]]]:
+    """Wall-clock and process CPU seconds of an 8-bar, 3-part accompaniment, and its forward passes and
+    tokens, per run, with int8 and float32 weights (the runs alternate, so both see the same machine load)."""
     generator = load_generator("transformer", "cpu")
     request = Request(chords=PROGRESSION, bars=8, parts=("bass", "keys", "pad"))
-    results: dict[str, tuple[list[float], list[float]]] = {"int8": ([], []), "float32": ([], [])}
+    results: dict[str, tuple[list[float], list[float], list[int], list[int]]] = {
+        "int8": ([], [], [], []), "float32": ([], [], [], [])}
     for int8 in (True, False):
         generator.int8 = int8
         generator.generate(request.replace(seed=0))  # warm-up
     for seed in range(runs):
         for label in results:
             generator.int8 = label == "int8"
-            began, began_cpu = time.perf_counter(), time.process_time()
-            generator.generate(request.replace(seed=seed + 1))
-            results[label][0].append(time.perf_counter() - began)
-            results[label][1].append(time.process_time() - began_cpu)
+            with _Passes() as counted:
+                began, began_cpu = time.perf_counter(), time.process_time()
+                generator.generate(request.replace(seed=seed + 1))
+                results[label][0].append(time.perf_counter() - began)
+                results[label][1].append(time.process_time() - began_cpu)
+            results[label][2].append(counted.passes)
+            results[label][3].append(counted.tokens)
     return results
+
+
+def band_latency(runs: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and process CPU seconds of an 8-bar full band with the default model (bass, keys, pad, arp,
+    counter, drums; pop), per run."""
+    band = load_generator("default", "cpu")
+    request = Request(task="accompany", chords="C | F | G | C", bars=8, style="pop", tempo=100,
+                      parts=("bass", "keys", "pad", "arp", "counter", "drums"))
+    band.generate(request.replace(seed=99))  # warm-up: loads the drum model
+    times: list[float] = []
+    cpu: list[float] = []
+    for seed in range(runs):
+        began, began_cpu = time.perf_counter(), time.process_time()
+        band.generate(request.replace(seed=seed))
+        times.append(time.perf_counter() - began)
+        cpu.append(time.process_time() - began_cpu)
+    return times, cpu
+
+
+def print_latency(runs: int) -> None:
+    import os
+
+    for label, (times, cpu, passes, tokens) in latency(runs).items():
+        p50 = statistics.median(times)
+        print(f"8-bar 3-part accompaniment, {label} weights: p50 {p50 * 1000:.0f} ms wall ({p50 / 0.3:.2f}x the "
+              f"300 ms target), p50 {statistics.median(cpu) * 1000:.0f} ms of process CPU time, max "
+              f"{max(times) * 1000:.0f} ms, {len(times)} runs (decoding on one thread, {os.cpu_count()} cores), "
+              f"load average {os.getloadavg()[0]:.1f}; {sum(cpu) / sum(passes) * 1000:.3f} ms of CPU per forward "
+              f"pass, sampling included, {sum(cpu) / sum(tokens) * 1000:.3f} per token "
+              f"({statistics.median(passes):.0f} passes, {statistics.median(tokens):.0f} tokens per request)")
+    times, cpu = band_latency(runs)
+    print(f"8-bar full band (bass, keys, pad, arp, counter, drums): p50 {statistics.median(times) * 1000:.0f} ms "
+          f"wall (target <= 600 ms), p50 {statistics.median(cpu) * 1000:.0f} ms of process CPU time, {len(times)} "
+          f"runs, load average {os.getloadavg()[0]:.1f}")
 
 
 def decode_speed(bars: int = 8, repeats: int = 3) -> tuple[float, float, float, int]:
@@ -118,9 +182,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--songs", type=int, default=0, help="score at most this many held-out songs (0: all)")
+    parser.add_argument("--latency-only", action="store_true", help="print the latency rows alone")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(args.threads)
+    if args.latency_only:
+        print_latency(args.runs)
+        return
 
     table = nll_table(args.data, args.songs)
     print(f"NLL per note on POP909's held-out split ({int(table['markov']['pitch_notes'])} melody/counter/bass notes)")
@@ -146,14 +214,7 @@ def main() -> None:
               + f"), pitch-class overlap {metrics['pc_overlap']:.3f}, "
               f"notes/bar {metrics['notes_per_bar']:.1f} vs reference {metrics['reference_notes_per_bar']:.1f}")
 
-    import os
-
-    for label, (times, cpu) in latency(args.runs).items():
-        p50 = statistics.median(times)
-        print(f"8-bar 3-part accompaniment, {label} weights: p50 {p50 * 1000:.0f} ms wall ({p50 / 0.3:.2f}x the "
-              f"300 ms target), p50 {statistics.median(cpu) * 1000:.0f} ms of process CPU time, max "
-              f"{max(times) * 1000:.0f} ms, {len(times)} runs (decoding on one thread, {os.cpu_count()} cores), load average "
-              f"{os.getloadavg()[0]:.1f}")
+    print_latency(args.runs)
     try:
         ours, ours_float, theirs, count = decode_speed()
     except ImportError:

@@ -63,6 +63,20 @@ def test_each_variation_is_the_take_of_its_own_seed(generator) -> None:
     assert takes[0].parts != takes[1].parts
 
 
+BAND = Request(chords="Am7 | D7", parts=("bass", "keys", "drums"), bars=2, style="pop", seed=3, variations=2)
+
+
+@pytest.fixture(scope="module")
+def band():
+    return load_model("default", "cpu")  # the pitched parts and the drums (models/drums/combine.py)
+
+
+def test_a_band_request_without_a_seed_plays_the_drums_of_the_seed_it_reports(band) -> None:
+    [take] = band.generate(BAND.replace(seed=None, variations=1))
+    [again] = band.generate(BAND.replace(seed=int(take.info["seed"]), variations=1))
+    assert take.parts == again.parts
+
+
 @pytest.mark.parametrize("torch_threads, blas_threads", [(2, 2), (2, 1), (1, 2)])
 def test_the_callers_thread_settings_change_nothing(generator, torch_threads: int, blas_threads: int) -> None:
     torch.set_num_threads(1)

@@ -38,6 +38,23 @@ def test_logits_match_the_torch_forward(model) -> None:
         decoder.forward(tokens)  # 5 + 60 > 64
 
 
+@pytest.mark.parametrize("int8", [False, pytest.param(True, marks=pytest.mark.skipif(
+    not int8_available(), reason="this torch has no weight-only int8 product"))])
+@torch.inference_mode()
+def test_the_one_token_step_computes_exactly_what_the_general_step_computes(model, int8: bool) -> None:
+    """Most passes feed one token through buffers made once (``_forward_one``): the same bits, logits
+    and cache, as the general path, so a seed writes the same notes either way."""
+    tokens = np.random.default_rng(3).integers(3, len(VOCAB), 40).tolist()
+    fast, general = NumpyDecoder(model, int8=int8), NumpyDecoder(model, int8=int8)
+    rows = np.arange(10, 90)
+    for decoder in (fast, general):
+        decoder.forward(tokens[:8])
+    for token in tokens[8:]:
+        assert np.array_equal(fast.forward([token], rows), general._forward_many([token], rows))
+    assert fast.length == general.length == 40
+    assert np.array_equal(fast.keys, general.keys) and np.array_equal(fast.values, general.values)
+
+
 def test_only_a_cpu_float32_model_in_eval_mode(model) -> None:
     assert NumpyDecoder.supports(model)
     assert not NumpyDecoder.supports(model.train())

@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--bars", type=int, default=16, help="bars per held-out excerpt")
     parser.add_argument("--songs", type=int, default=0, help="held-out songs (0: all)")
     parser.add_argument("--runs", type=int, default=20, help="8-bar harmonizations timed")
-    parser.add_argument("--chords-per-bar", type=float, default=1.0)
+    parser.add_argument("--chords-per-bar", type=float, default=2.0)  # Request.chords_per_bar's default
     parser.add_argument("--systems", default="harmonizer,transformer,markov,annotation")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)

@@ -73,7 +73,7 @@ KEYS: dict[str, Key] = {k.name: k for k in (
     Key("steps", "int", "interpolate: results from source to target, 3 to 16 (default 5)", 3, 16),
     Key("strength", "float", "transfer: 0 a light touch to 1 a full rewrite (default 1)", 0, 1),
     Key("similarity", "float", "variations: 0 far from the source to 1 close to it (default 0.5)", 0, 1),
-    Key("chords_per_bar", "float", "harmonize: chords per bar, 0.5 (one every two bars), 1 or 2 (default 1)", 0.5, 2),
+    Key("chords_per_bar", "float", "harmonize: chords per bar, 0.5 (one every two bars), 1 or 2 (default 2: a chord is still held over the bar where the tune does)", 0.5, 2),
     Key("chord_style", "choice", "harmonize: triads, sevenths, or jazz (extensions, tritone substitutions, ii-V "
         "insertions); default triads", choices=("triads", "sevenths", "jazz")),
     Key("chord_temperature", "float", "harmonize: 0 the likeliest chords (default), up to 2 for more adventurous "

@@ -87,7 +87,7 @@ class Request:
     infill_bars: tuple[int, ...] = ()
     fills: int = 4  # drums: a fill every 4 or 8 bars, 0 for none
     humanize: float | None = None  # drums: ms an onset may stay off the grid (0 quantises); None: as the model plays
-    chords_per_bar: float = 1.0  # harmonize: 0.5, 1 or 2 chords per bar
+    chords_per_bar: float = 2.0  # harmonize: 0.5, 1 or 2 chords per bar (2 keeps a chord over the bar where the tune does)
     chord_style: str = "triads"  # harmonize: triads, sevenths or jazz
     chord_temperature: float = 0.0  # harmonize: 0 the likeliest progression, up to 2 adventurous
     include_prompt: bool = False  # continue: the prompt, then its continuation, as one result from the prompt's start

@@ -10,7 +10,9 @@ from models.harmony.melody_fit import log_softmax
 from models.harmony.table import CLASSES, STATES, ChordTable, Progressions
 
 MELODY_WEIGHT = 12.0  # scale of the melody fit against the progression's log-probabilities, slots of a bar or more
-HALF_BAR_MELODY_WEIGHT = 5.0  # the same for half-bar slots, which hold less melody (both chosen on training songs)
+HALF_BAR_MELODY_WEIGHT = 8.0  # the same for half-bar slots (all three chosen on a development split of training songs)
+BAR_CONTEXT_WEIGHT = 6.0  # the fit of the whole bar, added to each of its half-bar slots: a second opinion that sees more
+SAMPLED_MELODY_WEIGHT = 5.0  # the melody's scale when a progression is sampled, which leaves a temperature room to choose
 PRIOR_WEIGHT = 0.0  # how much of the chords' own frequency is taken out of the fit (the transitions hold it)
 CLASH = 1.5  # extra cost per weighted beat of the melody's other third against the chord's third
 CADENCE_BONUS = {4: 0.6, 8: 1.2}  # V-I / IV-I arriving on the last bar of a 4- or 8-bar phrase

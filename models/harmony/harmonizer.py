@@ -11,8 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from models.harmony.decode import (
+    BAR_CONTEXT_WEIGHT,
     HALF_BAR_MELODY_WEIGHT,
     MELODY_WEIGHT,
+    SAMPLED_MELODY_WEIGHT,
     cadence_targets,
     emission_scores,
     sample_path,
@@ -157,13 +159,16 @@ class Harmonizer:
     def _model(self, melody: Sequence[Note], slots: list[tuple[float, float]], weights: np.ndarray, beats: float,
                key: tuple[int, str], style: str, sampled: bool = False) -> tuple:
         """What the decoder needs in one key: (S, STATES) emissions with the per-slot bonuses, (S, STATES, STATES)
-        transition scores. A ``sampled`` progression weighs the melody as half-bar slots do, which leaves a
-        temperature of 1-2 room to choose."""
+        transition scores. Slots shorter than a bar also hear the fit of their whole bar; a ``sampled``
+        progression weighs the melody less, which leaves a temperature of 1-2 room to choose."""
         tonic, mode = key
         features, evidence = slot_features(melody, slots, beats, tonic)
         progressions = self.table.progressions(style, mode)
-        melody_weight = HALF_BAR_MELODY_WEIGHT if sampled or slots[0][1] < beats - 1e-6 else MELODY_WEIGHT
+        short = slots[0][1] < beats - 1e-6
+        melody_weight = SAMPLED_MELODY_WEIGHT if sampled else HALF_BAR_MELODY_WEIGHT if short else MELODY_WEIGHT
         emission = emission_scores(features, evidence, np.roll(weights, -tonic, axis=1), self.table, mode, melody_weight)
+        if short and not sampled:
+            emission += self._bar_fit(melody, slots, beats, key)
         changes = melody_change(weights)
         stays = [self.table.stay_probability(length, abs(start / beats - round(start / beats)) < 1e-6, change)
                  for (start, length), change in zip(slots, changes)]
@@ -171,6 +176,16 @@ class Harmonizer:
         ends_on_tonic = last is not None and last.pitch % 12 == tonic
         unary, cadence = slot_bonuses(slots, beats, mode, ends_on_tonic, progressions)
         return emission + unary, step_scores(progressions, stays, cadence, cadence_targets(mode)[1])
+
+    def _bar_fit(self, melody: Sequence[Note], slots: list[tuple[float, float]], beats: float,
+                 key: tuple[int, str]) -> np.ndarray:
+        """(S, STATES): the melody fit of the bar each slot lies in, scaled by ``BAR_CONTEXT_WEIGHT``."""
+        tonic, mode = key
+        bars = _slots(math.ceil((slots[-1][0] + slots[-1][1]) / beats - 1e-6), beats, 1.0)
+        features, evidence = slot_features(melody, bars, beats, tonic)
+        weights = np.roll(slot_pitch_weights(melody, bars, beats), -tonic, axis=1)
+        fit = emission_scores(features, evidence, weights, self.table, mode, BAR_CONTEXT_WEIGHT)  # (bars, STATES)
+        return fit[[int(start / beats + 1e-6) for start, _ in slots]]
 
 
 def _slots(bars: int, beats: float, chords_per_bar: float) -> list[tuple[float, float]]:

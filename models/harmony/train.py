@@ -92,6 +92,22 @@ def _stay_probabilities(stay: dict[float, np.ndarray]) -> dict[float, np.ndarray
     return out
 
 
+def bar_runs(bar_starts: Sequence[float], beats: float = 4.0) -> list[tuple[float, float]]:
+    """(start, end) beats of each run of consecutive bars on the music's bar lines.
+
+    POP909's aligned bar starts skip the bars a beat off the music and the odd two- or six-beat bar, so a
+    grid of whole bars laid from the first bar line drifts half a bar off the music after such a bar
+    (17 % of a sample of songs' bars); each run gets its own grid instead.
+    """
+    runs: list[list[float]] = []
+    for start in bar_starts:
+        if runs and abs(start - runs[-1][-1] - beats) < 1e-6:
+            runs[-1].append(start)
+        else:
+            runs.append([start])
+    return [(run[0], run[-1] + beats) for run in runs]
+
+
 def count_pop909(folders: Iterable[Path]) -> tuple[dict[str, _Counts], dict[float, np.ndarray],
                                                    dict[str, tuple[list, list]], int]:
     """Progression counts per mode, stay counts per slot length, (melody features, chord) per mode."""
@@ -108,33 +124,40 @@ def count_pop909(folders: Iterable[Path]) -> tuple[dict[str, _Counts], dict[floa
         used += 1
         tonic, mode = song.key
         spans = _chord_states(song.chords, tonic)
-        first, last = song.bar_starts[0], song.bar_starts[-1] + 4
-        melody = [Note(n.pitch, n.start_beats - first, n.duration_beats, n.velocity)
-                  for n in song.parts["melody"] if n.start_beats >= first]
-        for slot in SLOT_BEATS:
-            states = _slot_states(spans, first, last, slot)
-            grid = [(float(a), slot) for a in np.arange(0.0, last - first, slot)][:len(states)]
-            changes = melody_change(slot_pitch_weights(melody, grid, 4.0))
-            for s in range(1, len(grid)):
-                if states[s - 1] is not None and states[s] is not None:
-                    inside = int(grid[s][0] % 4.0 > 1e-6)
-                    stay[slot][:, inside, changes[s]] += (states[s - 1] == states[s], 1.0)
-        runs: list[list[int]] = [[]]  # no-chord spans cut the song into progressions
-        for state in _slot_states(spans, first, last, 2.0):
-            if state is None:
-                runs.append([])
-            else:
-                runs[-1].append(state)
-        for run in runs:
-            modes[mode].add(run)
-        for slot in FIT_SLOTS:
-            grid = [(float(a), slot) for a in np.arange(0.0, last - first, slot)]
-            features, evidence = slot_features(melody, grid, 4.0, tonic)
-            for row, weight, state in zip(features, evidence, _slot_states(spans, first, last, slot)):
-                if state is not None and weight > 0:
-                    examples[mode][0].append(row)
-                    examples[mode][1].append(state)
+        for first, last in bar_runs(song.bar_starts):
+            count_run(song, spans, first, last, modes[mode], stay, examples[mode])
     return modes, stay, examples, used
+
+
+def count_run(song, spans, first: float, last: float, counts: _Counts, stay: dict[float, np.ndarray],
+               examples: tuple[list, list]) -> None:
+    """Add one run of whole bars (``first`` to ``last`` beats) of a song to the counts."""
+    tonic = song.key[0]
+    melody = [Note(n.pitch, n.start_beats - first, n.duration_beats, n.velocity)
+              for n in song.parts["melody"] if first <= n.start_beats < last]
+    for slot in SLOT_BEATS:
+        states = _slot_states(spans, first, last, slot)
+        grid = [(float(a), slot) for a in np.arange(0.0, last - first, slot)][:len(states)]
+        changes = melody_change(slot_pitch_weights(melody, grid, 4.0))
+        for s in range(1, len(grid)):
+            if states[s - 1] is not None and states[s] is not None:
+                inside = int(grid[s][0] % 4.0 > 1e-6)
+                stay[slot][:, inside, changes[s]] += (states[s - 1] == states[s], 1.0)
+    runs: list[list[int]] = [[]]  # no-chord spans cut the song into progressions
+    for state in _slot_states(spans, first, last, 2.0):
+        if state is None:
+            runs.append([])
+        else:
+            runs[-1].append(state)
+    for run in runs:
+        counts.add(run)
+    for slot in FIT_SLOTS:
+        grid = [(float(a), slot) for a in np.arange(0.0, last - first, slot)]
+        features, evidence = slot_features(melody, grid, 4.0, tonic)
+        for row, weight, state in zip(features, evidence, _slot_states(spans, first, last, slot)):
+            if state is not None and weight > 0:
+                examples[0].append(row)
+                examples[1].append(state)
 
 
 def count_chorales(limit: int = 0) -> tuple[_Counts, _Counts, int] | None:

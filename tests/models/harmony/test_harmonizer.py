@@ -7,7 +7,22 @@ import pytest
 from models.harmony.harmonizer import Harmonizer
 from models.harmony.key import find_key
 from models.music.chords import chord_at, parse_chord, parse_progression
-from tests.models.harmony.tunes import arpeggios_in_c, bundled_ode_to_joy, d_minor_song, ode_to_joy, twinkle
+from tests.models.harmony.tunes import (
+    A4,
+    B4,
+    C4,
+    C5,
+    D4,
+    E4,
+    F4,
+    G4,
+    arpeggios_in_c,
+    bundled_ode_to_joy,
+    d_minor_song,
+    line,
+    ode_to_joy,
+    twinkle,
+)
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +97,15 @@ def test_chords_per_bar(harmonizer):
     assert any(len(bar.split()) == 2 for bar in halves)  # Twinkle's 'A A G' bars change under the G
     assert all(len(bar.split()) == 1 for bar in pairs)
     assert all(pairs[k] == pairs[k + 1] for k in range(0, 8, 2))
+
+
+def test_a_bar_that_spells_one_triad_keeps_it_at_two_chords_per_bar(harmonizer):
+    # C-E-G-E | A held, then F and C: the second bar spells F major across its halves, though its first
+    # half alone (an A) could be Am; each half bar hears the fit of its whole bar
+    melody = line([(C4, 1), (E4, 1), (G4, 1), (E4, 1), (A4, 2), (F4, 1), (C5, 1),
+                   (G4, 1), (B4, 1), (D4, 1), (B4, 1), (C4, 4)])
+    bars = harmonizer.harmonize(melody, key="C", chords_per_bar=2).text.split(" | ")
+    assert bars[:2] == ["C", "F"], bars
 
 
 def test_styles_add_sevenths_and_extensions(harmonizer):

@@ -5,18 +5,19 @@
         [--cache FILE | --no-cache]
 
 Per target style, over the held-out songs' bass, keys and melody parts (8 bars each, given as the source with no
-chords): the chord-tone ratio of the transfer against the song's annotated chords (target >= 0.85), the onset
-Jaccard with the source (rhythm changed: <= 0.85 in >= 75 % of styles), the strong-beat pitches a melody keeps
-(>= 70 %), the register shift (median pitch, within 7 semitones), how much two styles' takes share against two
-seeds' (note Jaccard: styles should share less), and the share of transfers a style classifier recognises as the
-target (>= 70 %). The classifier is a softmax regression on rhythm, articulation and motion features
-(models/transfer/style_features.py) fitted per part on human music of each style the project has: POP909's
-training songs (pop), Bach's chorales (chorale), Palestrina (renaissance), the string quartets (classical) and
-Ryan's Mammoth Collection (folk, melody only); its accuracy on held-out human windows is printed beside. Ballad,
-upbeat, jazz, rock and the drum genres have no human pitched data of their own, so they are not classified;
-their onset density against pop's is printed instead. Then variations at similarity 0.1, 0.5 and 0.9, and
-held-out Groove beats moved to other drum styles. The classifier's windows are cached (``--cache``): the first
-run reads the corpora for about 12 minutes.
+chords): the chord-tone ratio of the transfer against the song's annotated chords (target >= 0.85; beside it for a
+melody, that ratio against the source melody's own and the melody's CTnCTR after Yeh et al. 2021, where a non-chord
+tone resolving by step counts: the source's are printed below), the onset Jaccard with the source (rhythm changed:
+<= 0.85 in >= 75 % of styles), the strong-beat pitches a melody keeps (>= 70 %), the register shift (median pitch,
+within 7 semitones), how much two styles' takes share against two seeds' (note Jaccard: styles should share less),
+and the share of transfers a style classifier recognises as the target (>= 70 %). The classifier is a softmax
+regression on rhythm, articulation and motion features (models/transfer/style_features.py) fitted per part on
+human music of each style the project has: POP909's training songs (pop), Bach's chorales (chorale), Palestrina
+(renaissance), the string quartets (classical) and Ryan's Mammoth Collection (folk, melody only); its accuracy on
+held-out human windows is printed beside. Ballad, upbeat, jazz, rock and the drum genres have no human pitched data
+of their own, so they are not classified; their onset density against pop's is printed instead. Then variations at
+similarity 0.1, 0.5 and 0.9, and held-out Groove beats moved to other drum styles. The classifier's windows are
+cached (``--cache``): the first run reads the corpora for about 12 minutes.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from models.data.music21_corpora import read_music21
 from models.data.pop909 import read_pop909
 from models.drums.styles import PITCHED_FOR_DRUMS
+from models.evaluate.harmony import ctnctr
 from models.music.metrics import chord_tone_ratio
 from models.registry import load_generator
 from models.transfer.measures import kept_share, note_jaccard, onset_jaccard, register_shift, strong_beats_kept
@@ -165,11 +167,15 @@ def _pitched_style(style: str) -> str:
 
 def report_transfers(items, takes, styles, classifiers) -> None:
     roles = list(dict.fromkeys(role for _, role, _, _ in items))
-    print(f"{'style':12} " + " ".join(f"{'CT ' + r:>10}" for r in roles) + f" {'onset J':>8} {'melody SB':>9} "
+    melody = "melody" in roles
+    print(f"{'style':12} " + " ".join(f"{'CT ' + r:>10}" for r in roles) +
+          (f" {'mel/src':>7} {'CTnCTR':>6}" if melody else "") + f" {'onset J':>8} {'melody SB':>9} "
           f"{'reg max':>7} {'styles J':>8} {'seeds J':>7} {'recognised':>10} {'density':>7}")
+    source_ct = {r: _mean([chord_tone_ratio(c, ch) for _, role, c, ch in items if role == r]) for r in roles}
     changed, pop_density, recognised_all = 0, None, []
     for style in styles:
         ctr, onset, strong, shift, across, seeds, hits, density = defaultdict(list), [], [], [], [], [], [], []
+        proper = []  # a melody's CTnCTR (Yeh et al. 2021: non-chord tones resolving by step count as proper)
         others = [o for o in styles if _pitched_style(o) != _pitched_style(style)]
         for song, role, clip, chords in items:
             out = takes[(song, role, style, 1)]
@@ -179,6 +185,7 @@ def report_transfers(items, takes, styles, classifiers) -> None:
             density.append(len({n.start_beats for n in out}) / max(len({n.start_beats for n in clip}), 1))
             if role == "melody":
                 strong.append(strong_beats_kept(clip, out))
+                proper.append(ctnctr(out, chords))
             seeds.append(note_jaccard(out, takes[(song, role, style, 2)]))
             across += [note_jaccard(out, takes[(song, role, other, 1)]) for other in others]
             model = classifiers[role][0]
@@ -191,12 +198,19 @@ def report_transfers(items, takes, styles, classifiers) -> None:
         pop_density = pop_density or _mean(density)
         changed += _mean(onset) <= 0.85
         recognised = f"{_mean(hits):.0%} ({len(hits)})" if hits else "n/a"
-        print(f"{style:12} " + " ".join(f"{_mean(ctr[r]):10.3f}" for r in roles) + f" {_mean(onset):8.3f} "
+        relative = f" {_mean(ctr['melody']) / source_ct['melody']:7.3f} {_mean(proper):6.3f}" if melody else ""
+        print(f"{style:12} " + " ".join(f"{_mean(ctr[r]):10.3f}" for r in roles) + relative + f" {_mean(onset):8.3f} "
               f"{(f'{_mean(strong):.0%}' if strong else '-'):>9} {max(shift):7.1f} {_mean(across):8.3f} "
               f"{_mean(seeds):7.3f} {recognised:>10} {_mean(density) / pop_density:7.2f}")
     print(f"rhythm changed (onset J <= 0.85) in {changed}/{len(styles)} styles ({changed / len(styles):.0%}); "
-          "the sources' own chord tones: " + ", ".join(
-              f"{r} {_mean([chord_tone_ratio(c, ch) for _, role, c, ch in items if role == r]):.3f}" for r in roles))
+          "the sources' own chord tones: " + ", ".join(f"{r} {source_ct[r]:.3f}" for r in roles) +
+          (f"; the source melodies' CTnCTR "
+           f"{_mean([ctnctr(c, ch) for _, role, c, ch in items if role == 'melody']):.3f}" if melody else ""))
+    for style in ("rock", "funk"):  # the pitched models play both as upbeat: only the idioms tell them apart
+        if style in styles and "upbeat" in styles:
+            shared = {r: _mean([note_jaccard(takes[(song, role, style, 1)], takes[(song, role, "upbeat", 1)])
+                                for song, role, _, _ in items if role == r]) for r in roles}
+            print(f"{style} against upbeat, note Jaccard: " + ", ".join(f"{r} {v:.2f}" for r, v in shared.items()))
     if recognised_all:
         print(f"the classifier recognises the target style in {_mean(recognised_all):.0%} of "
               f"{len(recognised_all)} transfer windows (styles with human data)")

@@ -1,5 +1,6 @@
 """Bass lines per genre, written from the chords by rule: walking, bossa, pumping eighths, lo-fi, ballad, cinematic,
-folk picking; and pop's passing tones and inversions over the model's own line."""
+folk picking, rock's driving eighths, funk's sixteenths; and pop's passing tones and inversions over the model's
+own line."""
 
 from __future__ import annotations
 
@@ -13,32 +14,55 @@ from models.types import Note
 LOW, HIGH = BASS_RANGE
 
 
+WALK_CHROMATIC = 0.3  # share of the approaches into a new chord taken by a half step (the rest by a chord tone)
+WALK_ARPEGGIO = 0.75  # share of the weak beats inside one chord on one of its tones (the rest a scale step)
+
+
+def _walk_approach(target: int, last: int, piece: Span, rng: random.Random) -> int:
+    """The note on the beat before a new chord whose root sounds at ``target``: a half step below or above it, or a
+    tone of the chord now sounding a step from it, else a fifth from it (the dominant approach), else a scale step."""
+    if rng.random() >= WALK_CHROMATIC:
+        tones = set(piece.tones)
+        for distances in ((1, 2), (5, 7), (3, 4)):
+            options = [target + sign * d for d in distances for sign in (-1, 1)
+                       if (target + sign * d) % 12 in tones and LOW <= target + sign * d <= HIGH
+                       and target + sign * d != last]
+            if options:
+                return rng.choice(options)
+        return approach(target, rng, piece.scale())
+    return target - 1 if rng.random() < 0.6 else target + 1
+
+
 def _walking(pieces: Sequence[Span], meter: tuple[int, int], rng: random.Random, anchor: float,
              velocity: int) -> list[Note]:
-    """A note on every beat: the root when the chord arrives, a chord tone on the strong beats (1 and 3), a
-    chromatic or scale approach on the beat before the next chord, scale steps between."""
+    """A note on every beat: the root when the chord arrives, a chord tone on the strong beats (1 and 3), an
+    approach into the next chord's root on the beat before it changes (chromatic, or a chord tone a step or a
+    fifth from it), chord tones and now and then a scale step between."""
     beats, duple = beats_per_bar(meter), meter in ((4, 4), (2, 4))
     out: list[Note] = []
     last = near(pieces[0].chord.root, anchor, LOW, HIGH) if pieces else int(anchor)
+    direction = rng.choice((-1, 1))
     for piece in pieces:
         count = max(1, round(piece.length))
+        changes = piece.following is not None and piece.following.root != piece.chord.root
         for index in range(count):
             start = piece.start + index * piece.length / count
             beat = round(in_bar(start, beats))
             strong = beat == 0 or duple and beat % 2 == 0
             if index == 0:
                 pitch = near(piece.chord.root, last, LOW, HIGH)
-            elif strong:
-                pitch = near(rng.choice((piece.third, piece.fifth)), last, LOW, HIGH)
-            elif index == count - 1 and piece.following is not None:
-                pitch = approach(near(piece.following.root, last, LOW + 1, HIGH - 1), rng, piece.scale())
-            else:
-                goal = near(piece.fifth if rng.random() < 0.5 else piece.third, last + rng.choice((-5, 5)), LOW, HIGH)
-                pitch = step_towards(last, goal, piece.scale())
-                if pitch == last:
-                    pitch = near(piece.fifth, last + 7, LOW, HIGH)
+            elif index == count - 1 and changes:
+                pitch = _walk_approach(near(piece.following.root, last, LOW + 1, HIGH - 1), last, piece, rng)
+            else:  # on up or down the way the line goes: the chord's next tone, now and then a scale step
+                if not LOW + 3 <= last + 3 * direction <= HIGH - 3:
+                    direction = -direction
+                arpeggio = strong or rng.random() < WALK_ARPEGGIO
+                pitch = (next(p for p in range(last + direction, last + 13 * direction, direction)
+                              if p % 12 in piece.tones) if arpeggio
+                         else step_towards(last, last + 3 * direction, piece.scale()))
             pitch = min(HIGH, max(LOW, pitch))
             out.append(note(pitch, start, 0.92 * piece.length / count, velocity + (6 if strong else -4)))
+            direction = direction if pitch == last else (1 if pitch > last else -1)
             last = pitch
     return out
 
@@ -186,9 +210,77 @@ def _folk(pieces: Sequence[Span], meter: tuple[int, int], rng: random.Random, an
     return out
 
 
+def _on_grid(pieces: Sequence[Span], meter: tuple[int, int], cells: Sequence[Sequence[tuple]]) -> list[tuple]:
+    """(start, piece, event) for each event of the bar's cell (``cells[bar % len(cells)]``, events as (beats from
+    the bar line, ...)) that falls in a piece; a piece starting between the cell's events gets its first event
+    there too, so every chord is heard when it arrives."""
+    beats = beats_per_bar(meter)
+    out = []
+    for piece in pieces:
+        bar = int(piece.start / beats + 1e-6)
+        line = bar * beats
+        events = [(line + event[0], event) for event in cells[bar % len(cells)]
+                  if piece.start - 1e-6 <= line + event[0] < piece.end - 1e-6]
+        if not events or events[0][0] > piece.start + 1e-6:
+            events.insert(0, (piece.start, (piece.start - line, *cells[0][0][1:])))
+        out += [(start, piece, event) for start, event in events]
+    return out
+
+
+def _rock(pieces: Sequence[Span], meter: tuple[int, int], rng: random.Random, anchor: float,
+          velocity: int) -> list[Note]:
+    """Driving eighths on the root, the downbeats leaning in; now and then the octave on the last "and" of a bar,
+    or a step into the next chord's root there."""
+    eighths = tuple((step / 2,) for step in range(int(beats_per_bar(meter) * 2)))
+    out: list[Note] = []
+    for start, piece, _ in _on_grid(pieces, meter, [eighths]):
+        root = near(piece.chord.root, min(anchor, 45), LOW, 47)
+        pitch, last = root, start + 0.5 >= piece.end - 1e-6
+        if last and piece.following is not None and piece.following.root != piece.chord.root and rng.random() < 0.3:
+            pitch = approach(near(piece.following.root, root, LOW + 1, HIGH - 1), rng, piece.scale())
+        elif last and rng.random() < 0.25:
+            pitch = root + 12
+        accent = 8 if abs(start - round(start)) < 1e-6 else -2
+        out.append(note(pitch, start, min(0.45, piece.end - start), velocity + accent))
+    return out
+
+
+GHOST = -40  # velocity of a funk bass's ghost notes (muted, more felt than heard) against the line's
+# one-bar funk bass cells on the sixteenth grid: (beats from the bar line, what sounds, length in beats). The thumb
+# plays the root with the kick (1, its "and", 3, its "and"), the octave pops with the snare on 2 and 4, ghost notes
+# (a muted root) and the fifth or seventh fill sixteenths between ("seventh": the chord's, its fifth without one)
+FUNK_CELLS = (
+    ((0.0, "root", 0.4), (0.5, "root", 0.2), (0.75, "ghost", 0.1), (1.0, "pop", 0.2), (1.75, "fifth", 0.2),
+     (2.0, "root", 0.4), (2.5, "root", 0.2), (3.0, "pop", 0.2), (3.5, "seventh", 0.2), (3.75, "ghost", 0.1)),
+    ((0.0, "root", 0.7), (1.0, "pop", 0.2), (1.5, "ghost", 0.1), (1.75, "root", 0.2), (2.0, "root", 0.3),
+     (2.5, "fifth", 0.2), (2.75, "ghost", 0.1), (3.0, "pop", 0.2), (3.5, "root", 0.2), (3.75, "seventh", 0.2)),
+    ((0.0, "root", 0.3), (0.5, "root", 0.2), (0.75, "seventh", 0.2), (1.0, "pop", 0.2), (1.5, "ghost", 0.1),
+     (2.0, "root", 0.4), (2.5, "root", 0.2), (2.75, "ghost", 0.1), (3.0, "pop", 0.2), (3.25, "fifth", 0.2),
+     (3.75, "ghost", 0.1)),
+)
+
+
+def _funk(pieces: Sequence[Span], meter: tuple[int, int], rng: random.Random, anchor: float,
+          velocity: int) -> list[Note]:
+    """Syncopated sixteenths: one of a few one-bar cells (the root where a funk kick falls, octave pops on the
+    backbeat, ghosted notes, the fifth and seventh), the same cell three bars running and another in the fourth,
+    as a groove repeats."""
+    main, turn = rng.sample(range(len(FUNK_CELLS)), 2)
+    cells = [FUNK_CELLS[main]] * 3 + [FUNK_CELLS[turn]]
+    out: list[Note] = []
+    for start, piece, (_, what, length) in _on_grid(pieces, meter, cells):
+        root = near(piece.chord.root, min(anchor, 40), LOW, 45)
+        seventh = piece.seventh if piece.seventh is not None else piece.fifth
+        pitch = {"root": root, "ghost": root, "pop": root + 12, "fifth": near(piece.fifth, root + 5, root, root + 12),
+                 "seventh": near(seventh, root + 9, root, root + 12)}[what]
+        loud = {"root": 8 if start % 1 < 1e-6 else 2, "ghost": GHOST, "pop": 12}.get(what, 0)
+        out.append(note(pitch, start, min(length, piece.end - start), velocity + loud))
+    return out
+
+
 ENGINES: dict[str, Callable[..., list[Note]]] = {
     "jazz": _walking, "bossa": _bossa, "edm": _edm, "lofi": _lofi, "ballad": _ballad, "cinematic": _cinematic,
-    "folk": _folk,
+    "folk": _folk, "rock": _rock, "funk": _funk,
 }
 
 

@@ -1,6 +1,7 @@
 """Keys comping per genre, the rhythm by rule and the pitches from the model's voicings where it wrote them: swung
-jazz shells, bossa and partido alto, EDM stabs, lo-fi sevenths, ballad broken chords, cinematic holds, folk strums;
-and pop's broken chords, anticipations and sixteenth pickups over the model's own keys."""
+jazz shells, bossa and partido alto, EDM stabs, lo-fi sevenths, ballad broken chords, cinematic holds, folk strums,
+rock's power chords, funk's muted stabs; and pop's broken chords, anticipations and sixteenth pickups over the
+model's own keys."""
 
 from __future__ import annotations
 
@@ -23,14 +24,18 @@ PARTIDO_ALTO = (0.25, 0.75, 1.5, 2.0, 2.75, 3.5)  # partido alto's one-bar cell 
 
 def _shell(piece: Span, previous: Sequence[int], anchor: float, rng: random.Random) -> list[int]:
     """A rootless shell: third and seventh (the sixth, else the fifth, when there is none), the inversion nearest
-    the last shell, with the ninth or fifth on top now and then."""
+    the last shell, with the ninth or the fifth on top (a triad: its root)."""
     seventh = piece.seventh if piece.seventh is not None else piece.fifth
     centre = sum(previous) / len(previous) if previous else anchor
     third = near(piece.third, centre - 2, 50, 66)
     top = near(seventh, third + 6, third + 1, third + 11)
     options = [[third, top], [top - 12, third] if top - 12 >= 48 else [third, top]]
     shell = min(options, key=lambda v: sum(abs(a - b) for a, b in zip(v, previous)) if previous else abs(v[0] - centre))
-    extra = (piece.chord.root + 2) % 12 if rng.random() < 0.5 else piece.fifth
+    # the ninth colours a seventh chord; a triad's shell (third and fifth) takes its root, staying inside the harmony
+    if piece.seventh is None:
+        extra = piece.chord.root
+    else:
+        extra = (piece.chord.root + 2) % 12 if rng.random() < 0.5 else piece.fifth
     shell.append(near(extra, shell[-1] + 3, shell[-1] + 1, shell[-1] + 12))
     return sorted(shell)
 
@@ -174,9 +179,52 @@ def _folk(pieces: Sequence[Span], meter: tuple[int, int], rng: random.Random, ke
     return out
 
 
+def _rock(pieces: Sequence[Span], meter: tuple[int, int], rng: random.Random, keys: Sequence[Note], anchor: float,
+          velocity: int) -> list[Note]:
+    """Power chords (root, fifth, octave) driven in eighths, the beats louder, the last eighth before a new
+    chord left out now and then (the band's breath before the change)."""
+    beats = beats_per_bar(meter)
+    out: list[Note] = []
+    for piece in pieces:
+        root = near(piece.chord.root, anchor - 7, 43, 60)
+        chord = [root, root + (piece.fifth - piece.chord.root) % 12, root + 12]
+        breath = piece.following is not None and piece.following != piece.chord and rng.random() < 0.4
+        start = piece.start
+        while start < piece.end - 1e-6:
+            if not (breath and start + 0.5 >= piece.end - 1e-6):
+                on_beat = abs(in_bar(start, beats) - round(in_bar(start, beats))) < 1e-6
+                out += [note(p, start, min(0.4, piece.end - start), velocity + (6 if on_beat else -6)) for p in chord]
+            start += 0.5
+    return out
+
+
+# one-bar funk comping cells of short muted stabs on the sixteenth grid (beats from the bar line)
+FUNK_STABS = ((0.5, 1.75, 2.5, 3.75), (0.75, 1.5, 2.75, 3.5), (0.0, 0.75, 1.5, 2.5, 3.25))
+
+
+def _funk(pieces: Sequence[Span], meter: tuple[int, int], rng: random.Random, keys: Sequence[Note], anchor: float,
+          velocity: int) -> list[Note]:
+    """Muted stabs: the model's voicing (its seventh added where the chord has one) struck short on one of a few
+    syncopated sixteenth cells, the same cell through the result."""
+    beats = beats_per_bar(meter)
+    cell = rng.choice(FUNK_STABS)
+    out: list[Note] = []
+    for piece in pieces:
+        chord = voicing(keys, piece, anchor + 3, size=3)
+        if piece.seventh is not None and piece.seventh not in {p % 12 for p in chord}:
+            chord = sorted(chord[1:] + [near(piece.seventh, chord[-1] - 3, chord[0], chord[-1] + 6)])
+        line = piece.start - in_bar(piece.start, beats)
+        for onset in cell:
+            start = line + onset
+            if piece.start - 1e-6 <= start < piece.end - 1e-6:
+                out += [note(p, start, min(0.15, piece.end - start), velocity + (8 if onset % 1 else 0))
+                        for p in chord]
+    return out
+
+
 ENGINES: dict[str, Callable[..., list[Note]]] = {
     "jazz": _jazz, "bossa": _bossa, "edm": _edm, "lofi": _lofi, "ballad": _ballad, "cinematic": _cinematic,
-    "folk": _folk,
+    "folk": _folk, "rock": _rock, "funk": _funk,
 }
 
 

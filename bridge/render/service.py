@@ -105,6 +105,7 @@ def render_child_wait(conn: Connection, child_main: Callable[..., None], log_lev
     if hasattr(os, "setpgrp"):
         os.setpgrp()  # so a timeout kills its pool and plugins too
     configure_logging(log_level, "render")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads: see bridge.render.batch.quiet_blas
     if preload:
         preload_render()
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,8 +28,8 @@ NOT_NEEDED = ("fluidsynth", "pySmartDL", "http.client", "bridge.render.sketch", 
               "scipy")
 
 
-def run_fresh(code: str, cwd: Path) -> str:
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=cwd)
+def run_fresh(code: str, cwd: Path, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=cwd, env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines()[-1]
 
@@ -42,6 +43,24 @@ def test_a_soundfont_render_loads_only_what_it_uses(tmp_path: Path) -> None:
     loaded = run_fresh(code, tmp_path)
     assert (tmp_path / "out" / "song-mix.wav").is_file()
     assert loaded == "", f"the render loaded {loaded}"
+
+
+@needs_soundfont
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir() or (os.cpu_count() or 1) < 2,
+                    reason="counts the process's threads in /proc; BLAS starts none on one core")
+def test_a_render_starts_no_blas_threads(tmp_path: Path) -> None:
+    """NumPy's OpenBLAS starts a thread per core as it loads, which spins on the core a render needs: the render
+    command has it start none (a render does no matrix products), unless the environment asks for them."""
+    song = write_song(tmp_path / "song.mid", ("melody", "bass"))
+    code = ("import os, time\nfrom bridge.cli import main\n"
+            f"assert main(['render', {str(song)!r}, '--out', {str(tmp_path / 'out')!r}]) == 0\n"
+            "for _ in range(40):  # the render's own threads, joined, take a moment to leave the list\n"
+            "    if len(os.listdir('/proc/self/task')) == 1: break\n"
+            "    time.sleep(0.05)\n"
+            "print(len(os.listdir('/proc/self/task')), os.environ.get('OPENBLAS_NUM_THREADS'))")
+    env = {key: value for key, value in os.environ.items() if key not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    assert run_fresh(code, tmp_path, env) == "1 1"  # this thread alone
+    assert run_fresh(code, tmp_path, dict(env, OPENBLAS_NUM_THREADS="2")).split() == ["2", "2"]  # asked for
 
 
 def test_symusic_can_still_download_its_soundfonts_after_a_render_read_a_file(tmp_path: Path) -> None:

@@ -61,17 +61,19 @@ def int8_copy(model: torch.nn.Module) -> torch.nn.Module:
 
 
 class _Passes:
-    """Counts the NumPy decoder's forward passes and the tokens they feed while active."""
+    """Counts the NumPy decoder's forward passes and the tokens they feed while active (``many``: those fed in
+    passes of several tokens: forced runs, given parts, the context's restart)."""
 
     def __enter__(self) -> _Passes:
         from models.transformer.numpy_decoder import NumpyDecoder
 
-        self.passes = self.tokens = 0
+        self.passes = self.tokens = self.many = 0
         self._forward = forward = NumpyDecoder.forward
 
         def counted(decoder, tokens, rows=None):
             self.passes += 1
             self.tokens += len(tokens)
+            self.many += len(tokens) if len(tokens) > 1 else 0
             return forward(decoder, tokens, rows)
 
         NumpyDecoder.forward = counted
@@ -83,13 +85,14 @@ class _Passes:
         NumpyDecoder.forward = self._forward
 
 
-def latency(runs: int) -> dict[str, tuple[list[float], list[float], list[int], list[int]]]:
-    """Wall-clock and process CPU seconds of an 8-bar, 3-part accompaniment, and its forward passes and
-    tokens, per run, with int8 and float32 weights (the runs alternate, so both see the same machine load)."""
+def latency(runs: int) -> dict[str, tuple[list[float], list[float], list[int], list[int], list[int]]]:
+    """Wall-clock and process CPU seconds of an 8-bar, 3-part accompaniment, and its forward passes, tokens
+    and tokens fed in passes of several, per run, with int8 and float32 weights (the runs alternate, so both
+    see the same machine load)."""
     generator = load_generator("transformer", "cpu")
     request = Request(chords=PROGRESSION, bars=8, parts=("bass", "keys", "pad"))
-    results: dict[str, tuple[list[float], list[float], list[int], list[int]]] = {
-        "int8": ([], [], [], []), "float32": ([], [], [], [])}
+    results: dict[str, tuple[list[float], list[float], list[int], list[int], list[int]]] = {
+        "int8": ([], [], [], [], []), "float32": ([], [], [], [], [])}
     for int8 in (True, False):
         generator.int8 = int8
         generator.generate(request.replace(seed=0))  # warm-up
@@ -103,6 +106,7 @@ def latency(runs: int) -> dict[str, tuple[list[float], list[float], list[int], l
                 results[label][1].append(time.process_time() - began_cpu)
             results[label][2].append(counted.passes)
             results[label][3].append(counted.tokens)
+            results[label][4].append(counted.many)
     return results
 
 
@@ -126,14 +130,15 @@ def band_latency(runs: int) -> tuple[list[float], list[float]]:
 def print_latency(runs: int) -> None:
     import os
 
-    for label, (times, cpu, passes, tokens) in latency(runs).items():
+    for label, (times, cpu, passes, tokens, many) in latency(runs).items():
         p50 = statistics.median(times)
         print(f"8-bar 3-part accompaniment, {label} weights: p50 {p50 * 1000:.0f} ms wall ({p50 / 0.3:.2f}x the "
               f"300 ms target), p50 {statistics.median(cpu) * 1000:.0f} ms of process CPU time, max "
               f"{max(times) * 1000:.0f} ms, {len(times)} runs (decoding on one thread, {os.cpu_count()} cores), "
               f"load average {os.getloadavg()[0]:.1f}; {sum(cpu) / sum(passes) * 1000:.3f} ms of CPU per forward "
               f"pass, sampling included, {sum(cpu) / sum(tokens) * 1000:.3f} per token "
-              f"({statistics.median(passes):.0f} passes, {statistics.median(tokens):.0f} tokens per request)")
+              f"({statistics.median(passes):.0f} passes, {statistics.median(tokens):.0f} tokens per request, "
+              f"{statistics.median(many):.0f} of them in passes of several tokens)")
     times, cpu = band_latency(runs)
     print(f"8-bar full band (bass, keys, pad, arp, counter, drums): p50 {statistics.median(times) * 1000:.0f} ms "
           f"wall (target <= 600 ms), p50 {statistics.median(cpu) * 1000:.0f} ms of process CPU time, {len(times)} "

@@ -14,7 +14,8 @@ the model was trained in with autocast); the layer norms feeding those products 
 Decoding one token reads every weight once, so a quarter of the bytes is most of the gain: about
 15-20 % less time per token on an idle machine here (0.64 ms against 0.75-0.8 ms), more when other
 programs compete for memory, for logits within a few hundredths of the float32 ones (the held-out
-NLL is the same to three digits; see docs/models.md).
+NLL is the same to three digits; see docs/models.md). A pass of many given tokens (``WIDE_ROWS``) multiplies
+with the float weights in bf16 instead, packed once for oneDNN: two to three times faster per row there.
 
 What is left per token is the products (about 40 % of a pass) and the cost of each call around them,
 so the step makes as few calls as it can without changing a bit: the weights are laid out once per
@@ -37,15 +38,43 @@ import torch
 
 LN_EPS = 1e-5  # nn.LayerNorm's default, as the model uses
 _GELU_C = math.sqrt(2.0 / math.pi)
+_MAX, _SUM = np.maximum.reduce, np.add.reduce  # what ndarray.max / .sum call, without their Python wrappers
 _INT8_MM = getattr(torch.ops.aten, "_weight_int8pack_mm", None)  # torch >= 2.3 on the CPU
 # The operators the int8 path calls per layer, bound directly: the overload, not the packet that looks it
 # up at every call, and torch.layer_norm / gelu without nn.functional's wrappers (the same kernels; a few
-# µs less per call, a few dozen calls per token).
-_INT8_MM_DIRECT = getattr(_INT8_MM, "default", _INT8_MM)
+# µs less per call, a few dozen calls per token). Of the overload, its own callable ``_op`` where there is one:
+# that skips the overload's Python ``__call__``, about 1 µs of the 13 a one-row product takes.
+_INT8_MM_OVERLOAD = getattr(_INT8_MM, "default", _INT8_MM)
+_INT8_MM_DIRECT = getattr(_INT8_MM_OVERLOAD, "_op", _INT8_MM_OVERLOAD)
 _LAYER_NORM = torch.layer_norm
 _GELU = torch._C._nn.gelu
 _BF16 = torch.bfloat16
 _PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {int8: _Prepared}
+# A pass of at least WIDE_ROWS tokens (a given run: chords and a melody's bar, a prompt, the context's restart)
+# multiplies with the float weights in bf16, packed once for oneDNN, instead of through the int8 kernel: the
+# int8 kernel costs about the same per row at any row count, the packed bf16 product about as much at 8 rows,
+# half at 30 and a third at 240 (slower than int8 for 1-4 rows, as most passes are). Which product a pass uses
+# depends only on its length, so on the request. Where oneDNN or bf16 is missing, every pass uses int8.
+WIDE_ROWS = 8
+_PACK_ROWS = 8  # the row count the packed layout is chosen for (8-240 rows measured alike with 8)
+_MKLDNN = getattr(torch.ops, "mkldnn", None)
+_NOT_WIDE = (None, None, None, None)
+
+
+def _wide_available() -> bool:
+    """True when oneDNN can multiply bf16 with packed weights on this CPU (``_linear_pointwise``)."""
+    try:
+        return (torch.backends.mkldnn.is_available() and bool(_MKLDNN._is_mkldnn_bf16_supported())
+                and hasattr(_MKLDNN, "_linear_pointwise") and hasattr(_MKLDNN, "_reorder_linear_weight"))
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def _product(x: torch.Tensor, int8_weight: tuple, packed: torch.Tensor | None) -> torch.Tensor:
+    """(T, in) bf16 times a block weight, (T, out) bf16: through the int8 kernel, or the ``packed`` bf16 weight."""
+    if packed is None:
+        return _INT8_MM_DIRECT(x, *int8_weight)
+    return _MKLDNN._linear_pointwise(x, packed, None, "none", [], "")
 
 
 def int8_available() -> bool:
@@ -70,6 +99,7 @@ class _Prepared:
     rotation: np.ndarray  # (n_ctx, 2, 1, D/2) complex64: the queries' rotation, then the keys'
     scale: np.float32 | None  # the attention's 1/sqrt(D), or None where the queries' rotation holds it
     average: np.ndarray  # (C, 1) column of 1/C, for ``_layer_norm``
+    wide: list[tuple]  # int8 only: per block, the qkv, proj, fc and out weights packed in bf16 (WIDE_ROWS); or []
 
 
 def _prepared(model: torch.nn.Module, int8: bool) -> _Prepared:
@@ -87,10 +117,14 @@ def _prepare(model: torch.nn.Module, int8: bool) -> _Prepared:
 
     config = model.config
     head_dim = config.n_embd // config.n_head
+    wide: list[tuple] = []
     if int8:
         layers = [((b.ln1.weight.detach(), b.ln1.bias.detach()), quantize_int8(b.attn.qkv.weight),
                    quantize_int8(b.attn.proj.weight), (b.ln2.weight.detach(), b.ln2.bias.detach()),
                    quantize_int8(b.fc.weight), quantize_int8(b.out.weight)) for b in model.blocks]
+        if _wide_available():
+            wide = [tuple(_MKLDNN._reorder_linear_weight(w.weight.detach().to(_BF16), _PACK_ROWS)
+                          for w in (b.attn.qkv, b.attn.proj, b.fc, b.out)) for b in model.blocks]
     else:
         layers = [(array(b.ln1.weight), array(b.ln1.bias), array(b.attn.qkv.weight).T, array(b.attn.proj.weight).T,
                    array(b.ln2.weight), array(b.ln2.bias), array(b.fc.weight).T, array(b.out.weight).T)
@@ -103,7 +137,7 @@ def _prepare(model: torch.nn.Module, int8: bool) -> _Prepared:
     both = np.stack([rotation * scale if exact else rotation, rotation], axis=1)[:, :, None, :]
     average = np.full((config.n_embd, 1), 1.0 / config.n_embd, dtype=np.float32)
     return _Prepared(array(model.embed.weight), layers, (array(model.ln_f.weight), array(model.ln_f.bias)),
-                     np.ascontiguousarray(both), None if exact else scale, average)
+                     np.ascontiguousarray(both), None if exact else scale, average, wide)
 
 
 @functools.cache
@@ -177,7 +211,7 @@ class NumpyDecoder:
         self.int8 = int8 and int8_available()
         prepared = _prepared(model, self.int8)
         self.embed, self.ln_f, self.layers, self.average = prepared.embed, prepared.ln_f, prepared.layers, prepared.average
-        self.rotation, self.scale = prepared.rotation, prepared.scale
+        self.rotation, self.scale, self.wide = prepared.rotation, prepared.scale, prepared.wide
         shape = (len(self.layers), self.n_head, self.n_ctx, self.head_dim)
         self.keys = np.zeros(shape, dtype=np.float32)
         self.values = np.zeros(shape, dtype=np.float32)
@@ -205,6 +239,9 @@ class NumpyDecoder:
         return self._forward_one(tokens[0], rows) if count == 1 else self._forward_many(tokens, rows)
 
     def _forward_many(self, tokens: Sequence[int], rows: np.ndarray | None) -> np.ndarray:
+        """``forward`` for any number of tokens. With int8 weights, products of ``WIDE_ROWS`` rows or more
+        go through the packed bf16 weights, and the last block computes keys and values for every token (the
+        cache needs them) but the rest of the block for the last token alone, whose logits are all that is read."""
         count = len(tokens)
         start, end = self.length, self.length + count
         T, C = count, self.embed.shape[1]
@@ -216,11 +253,13 @@ class NumpyDecoder:
             causal = np.triu(np.full((count, end), -np.inf, dtype=np.float32), k=start + 1)
         x = self.embed[np.asarray(tokens)]  # (T, C), our own copy: the residual stream, added to in place
         residual = torch.from_numpy(x)  # the same memory, for the int8 path's torch operators
+        last_layer = len(self.layers) - 1
         for layer, weights in enumerate(self.layers):
             keys, values = self.keys[layer], self.values[layer]  # (H, n_ctx, D)
             if self.int8:
                 ln1, qkv_w, proj_w, ln2, fc_w, out_w = weights
-                qkv = _INT8_MM_DIRECT(_LAYER_NORM(residual, (C,), *ln1, LN_EPS).to(_BF16), *qkv_w).float().numpy()
+                wide = self.wide[layer] if T >= WIDE_ROWS and self.wide else _NOT_WIDE
+                qkv = _product(_LAYER_NORM(residual, (C,), *ln1, LN_EPS).to(_BF16), qkv_w, wide[0]).float().numpy()
             else:
                 ln1_w, ln1_b, qkv_w, proj_w, ln2_w, ln2_b, fc_w, out_w = weights
                 qkv = _layer_norm(x, ln1_w, ln1_b, self.average) @ qkv_w
@@ -229,6 +268,10 @@ class NumpyDecoder:
             qk = (np.ascontiguousarray(qkv[:, :2]).view(np.complex64) * rotation).view(np.float32)
             keys[:, start:end] = qk[:, 1].transpose(1, 0, 2)
             values[:, start:end] = qkv[:, 2].transpose(1, 0, 2)
+            if layer == last_layer and T > 1 and self.int8:  # from here on only the last token's row is read
+                # (int8 only: the float32 path, the drum model's, keeps every bit it had)
+                qk, x, causal, T = qk[-1:], x[-1:], None, 1
+                residual = torch.from_numpy(x)
             scores = qk[:, 0].transpose(1, 0, 2) @ keys[:, :end].transpose(0, 2, 1)  # (H, T, S)
             if scale is not None:
                 scores *= scale
@@ -239,10 +282,11 @@ class NumpyDecoder:
             scores /= scores.sum(axis=-1, keepdims=True)
             attended = (scores @ values[:, :end]).transpose(1, 0, 2).reshape(T, C)  # (T, C)
             if self.int8:  # the products in bf16, added to the float32 residual stream
-                residual += _INT8_MM_DIRECT(torch.from_numpy(attended).to(_BF16), *proj_w)
-                hidden = _GELU(_INT8_MM_DIRECT(_LAYER_NORM(residual, (C,), *ln2, LN_EPS).to(_BF16), *fc_w),
+                wide = self.wide[layer] if T >= WIDE_ROWS and self.wide else _NOT_WIDE  # T may be 1 now
+                residual += _product(torch.from_numpy(attended).to(_BF16), proj_w, wide[1])
+                hidden = _GELU(_product(_LAYER_NORM(residual, (C,), *ln2, LN_EPS).to(_BF16), fc_w, wide[2]),
                                approximate="tanh")
-                residual += _INT8_MM_DIRECT(hidden, *out_w)
+                residual += _product(hidden, out_w, wide[3])
             else:
                 x += attended @ proj_w
                 x += _gelu_tanh(_layer_norm(x, ln2_w, ln2_b, self.average) @ fc_w) @ out_w
@@ -263,7 +307,7 @@ class NumpyDecoder:
         for layer, weights in enumerate(self.layers):
             if self.int8:
                 ln1, qkv_w, proj_w, ln2, fc_w, out_w = weights
-                one.qkv_t.copy_(_INT8_MM_DIRECT(_LAYER_NORM(residual, (C,), *ln1, LN_EPS).to(_BF16), *qkv_w))
+                one.qkv_t.copy_(_INT8_MM_DIRECT(one.row_bf16.copy_(_LAYER_NORM(residual, (C,), *ln1, LN_EPS)), *qkv_w))
             else:
                 ln1_w, ln1_b, qkv_w, proj_w, ln2_w, ln2_b, fc_w, out_w = weights
                 np.matmul(_layer_norm(x, ln1_w, ln1_b, self.average), qkv_w, out=one.qkv)
@@ -273,15 +317,15 @@ class NumpyDecoder:
             scores = one.q @ one.keys_t[layer][:, :, :end]  # (H, 1, S)
             if scale is not None:
                 scores *= scale
-            scores -= scores.max(axis=-1, keepdims=True)
+            scores -= _MAX(scores, axis=-1, keepdims=True)
             np.exp(scores, out=scores)
-            scores /= scores.sum(axis=-1, keepdims=True)
+            scores /= _SUM(scores, axis=-1, keepdims=True)
             np.matmul(scores, self.values[layer, :, :end], out=one.attended_heads)  # (H, 1, D) into (1, C)
             if self.int8:
-                residual += _INT8_MM_DIRECT(one.attended_t.to(_BF16), *proj_w)
-                hidden = _GELU(_INT8_MM_DIRECT(_LAYER_NORM(residual, (C,), *ln2, LN_EPS).to(_BF16), *fc_w),
-                               approximate="tanh")
-                residual += _INT8_MM_DIRECT(hidden, *out_w)
+                residual += _INT8_MM_DIRECT(one.row_bf16.copy_(one.attended_t), *proj_w)
+                _GELU(_INT8_MM_DIRECT(one.row_bf16.copy_(_LAYER_NORM(residual, (C,), *ln2, LN_EPS)), *fc_w),
+                      approximate="tanh", out=one.hidden)
+                residual += _INT8_MM_DIRECT(one.hidden, *out_w)
             else:
                 x += one.attended @ proj_w
                 x += _gelu_tanh(_layer_norm(x, ln2_w, ln2_b, self.average) @ fc_w) @ out_w
@@ -292,7 +336,8 @@ class NumpyDecoder:
 
 class _OneToken:
     """Buffers for one token's step and views of them made once: the residual stream, the qkv product,
-    the rotated queries and keys, the attention's output (NumPy and torch views of the same memory)."""
+    the rotated queries and keys, the attention's output (NumPy and torch views of the same memory), and
+    the bf16 row the int8 products read."""
 
     def __init__(self, C: int, H: int, D: int, keys: np.ndarray, values: np.ndarray) -> None:
         self.x = np.zeros((1, C), dtype=np.float32)
@@ -309,3 +354,6 @@ class _OneToken:
         self.attended = np.zeros((1, C), dtype=np.float32)
         self.attended_t = torch.from_numpy(self.attended)
         self.attended_heads = self.attended.reshape(H, 1, D)
+        # the int8 products' bf16 input, rounded by copy_ as .to rounds (without allocating: 2 µs less a call)
+        self.row_bf16 = torch.zeros((1, C), dtype=_BF16)
+        self.hidden = torch.zeros((1, 4 * C), dtype=_BF16)  # the GELU's output

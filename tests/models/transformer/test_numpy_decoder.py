@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from models.sampling import Sampling
-from models.transformer import decoding
+from models.transformer import decoding, numpy_decoder
 from models.transformer.decoding import run_plans
 from models.transformer.grammar import Section
 from models.transformer.network import ModelConfig, build_model
@@ -101,3 +101,56 @@ def test_the_int8_decoder_gives_nearly_the_float_logits_and_the_same_tokens_each
     plan: list = [BOS, STYLE0, BAR, METER0, TTRACK0 + TRACKS.index("keys"), Section("keys", 48, BAR, density=3), BAR]
     settings = Sampling(top_p=0.95)
     assert run_plans(model, [plan], settings, seed=3) == run_plans(model, [plan], settings, seed=3)
+
+
+needs_wide = pytest.mark.skipif(not (int8_available() and numpy_decoder._wide_available()),
+                                reason="this torch or CPU has no int8 product or no packed bf16 product")
+
+
+def _rows_through_int8(monkeypatch) -> list[int]:
+    """The row counts of every product the int8 kernel computes from now on."""
+    rows: list[int] = []
+    kernel = numpy_decoder._INT8_MM_DIRECT
+
+    def counted(x, *weight):
+        rows.append(x.shape[0])
+        return kernel(x, *weight)
+
+    monkeypatch.setattr(numpy_decoder, "_INT8_MM_DIRECT", counted)
+    return rows
+
+
+@needs_wide
+@torch.inference_mode()
+def test_a_long_given_run_is_multiplied_in_bf16_not_row_by_row_through_the_int8_kernel(model, monkeypatch) -> None:
+    """A melody's bar or a context restart goes through the network in one pass of many rows: the int8
+    kernel costs the same per row at any count, the packed bf16 weights a half to a third of it. Only the
+    last block's products after the attention, of the last row alone, stay int8."""
+    tokens = np.random.default_rng(4).integers(3, len(VOCAB), 40).tolist()
+    exact, decoder = NumpyDecoder(model), NumpyDecoder(model, int8=True)
+    rows = _rows_through_int8(monkeypatch)
+    short = tokens[:numpy_decoder.WIDE_ROWS - 1]
+    for chunk in (tokens[:30], [tokens[30]], short):
+        reference, approximate = exact.forward(chunk), decoder.forward(chunk)
+        assert np.abs(approximate - reference).max() < 0.05 * max(1.0, np.abs(reference).max())
+    assert rows == [1, 1, 1] + [1] * 4 * TINY.n_layer + [len(short)] * (4 * TINY.n_layer - 3) + [1, 1, 1]
+    # every token's keys and values are cached, the last block's too
+    cached = decoder.length
+    assert cached == exact.length == 30 + 1 + len(short)
+    assert np.abs(decoder.keys[:, :, :cached] - exact.keys[:, :, :cached]).max() < 0.05
+    assert np.abs(decoder.values[:, :, :cached] - exact.values[:, :, :cached]).max() < 0.05
+
+
+@pytest.mark.skipif(not int8_available(), reason="this torch has no weight-only int8 product")
+@torch.inference_mode()
+def test_without_packed_bf16_every_pass_stays_int8(monkeypatch) -> None:
+    torch.manual_seed(1)
+    fresh = build_model(TINY).eval()  # weights prepared once per model: this one after the patch
+    monkeypatch.setattr(numpy_decoder, "_wide_available", lambda: False)
+    exact, decoder = NumpyDecoder(fresh), NumpyDecoder(fresh, int8=True)
+    rows = _rows_through_int8(monkeypatch)
+    tokens = np.random.default_rng(5).integers(3, len(VOCAB), 30).tolist()
+    reference, approximate = exact.forward(tokens), decoder.forward(tokens)
+    assert np.abs(approximate - reference).max() < 0.05 * max(1.0, np.abs(reference).max())
+    assert rows == [30] * (4 * TINY.n_layer - 3) + [1, 1, 1]
+

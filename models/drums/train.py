@@ -55,6 +55,7 @@ class DrumTrainConfig:
     limit: int = 0
     sources: tuple[str, ...] = ()  # midi:DIR:STYLE folders whose drum tracks train beside the Groove set
     source_weight: float = 4.0  # how much more often a bar of those folders is drawn than a Groove bar
+    style_balance: float = 0.0  # 0: every bar alike; 1: every style alike; between: a style's share ~ its bars^(1-x)
     init: str = ""  # start from this checkpoint's weights when the run folder has no last.safetensors
     restart: bool = False  # with init: count steps from 0 (fine-tuning) rather than on from the checkpoint's step
 
@@ -69,7 +70,7 @@ class GrooveWindows:
     """
 
     def __init__(self, performances: Sequence[Performance], seq_len: int, splice: float, meter_weight: float,
-                 source_weight: float = 1.0) -> None:
+                 source_weight: float = 1.0, style_balance: float = 0.0) -> None:
         self.seq_len, self.splice = seq_len, splice
         self.grooves: list[tuple[Performance, list[list[int]]]] = []
         self.fills: dict[tuple | str, list[list[int]]] = defaultdict(list)  # by (session, style, bpm) and by style
@@ -85,6 +86,10 @@ class GrooveWindows:
                 self.grooves.append((p, bars))
         weights = np.array([len(b) * (1.0 if p.meter == (4, 4) else meter_weight)
                             * (source_weight if p.drummer == "user" else 1.0) for p, b in self.grooves], float)
+        if style_balance:  # the small styles (blues, pop, soul: a few dozen bars) drawn more than their share
+            styles = [p.style for p, _ in self.grooves]
+            totals = {style: weights[[s == style for s in styles]].sum() for style in set(styles)}
+            weights = weights * np.array([totals[s] ** -style_balance for s in styles])
         self.weights = weights / weights.sum()
 
     def window(self, rng: np.random.Generator) -> np.ndarray:
@@ -177,7 +182,7 @@ def train(cfg: DrumTrainConfig) -> Path:
     last_path, best_path = out / "last.safetensors", out / "best.safetensors"
     performances = list(read_groove(cfg.data, limit=cfg.limit)) + read_sources(cfg.sources)
     train_set = GrooveWindows([p for p in performances if p.split == "train"], cfg.seq_len, cfg.splice, cfg.meter_weight,
-                              cfg.source_weight)
+                              cfg.source_weight, cfg.style_balance)
     valid_perf = [p for p in performances if p.split == "validation"] or [p for p in performances if p.split == "train"]
     valid_set = GrooveWindows(valid_perf, cfg.seq_len, cfg.splice, cfg.meter_weight)
     valid_windows = torch.from_numpy(valid_set.batch(np.random.default_rng(1234), cfg.eval_windows))
@@ -263,7 +268,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", default=d.size, choices=tuple(SIZES))
     for name in ("seq_len", "steps", "batch", "warmup", "eval_every", "eval_windows", "threads", "seed", "limit"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
-    for name in ("lr", "min_lr", "weight_decay", "dropout", "save_minutes", "splice", "meter_weight", "source_weight"):
+    for name in ("lr", "min_lr", "weight_decay", "dropout", "save_minutes", "splice", "meter_weight", "source_weight",
+                 "style_balance"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(d, name))
     parser.add_argument("--device", default=d.device, help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--no-amp", dest="amp", action="store_false", help="train in float32")

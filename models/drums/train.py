@@ -21,7 +21,7 @@ from models.drums.checkpoint import read_drum_checkpoint, save_drum_checkpoint
 from models.drums.vocab import BAR, EOS, FLAG_BEAT, FLAG_FILL, PAD, VOCAB, encode_bars, header
 from models.transformer.checkpoint import restore_optimizer, restore_weights
 from models.transformer.network import ModelConfig, build_model
-from models.transformer.train import autocast, cosine_decay, pick_device
+from models.transformer.train import autocast, cosine_decay, start_run
 
 log = logging.getLogger(__name__)
 
@@ -174,12 +174,7 @@ def train(cfg: DrumTrainConfig) -> Path:
     """Run (or resume from ``out/last.safetensors``) training; returns the path of the best checkpoint."""
     from tqdm import tqdm
 
-    device = pick_device(cfg.device)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
-    out = Path(cfg.out).expanduser()
-    last_path, best_path = out / "last.safetensors", out / "best.safetensors"
+    device, out, last_path, best_path = start_run(cfg.device, cfg.threads, cfg.seed, cfg.out)
     performances = list(read_groove(cfg.data, limit=cfg.limit)) + read_sources(cfg.sources)
     train_set = GrooveWindows([p for p in performances if p.split == "train"], cfg.seq_len, cfg.splice, cfg.meter_weight,
                               cfg.source_weight, cfg.style_balance)

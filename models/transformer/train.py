@@ -155,6 +155,16 @@ def pick_device(name: str, local_rank: int = 0) -> torch.device:
     return torch.device(name)
 
 
+def start_run(device: str, threads: int, seed: int, out: str) -> tuple[torch.device, Path, Path, Path]:
+    """A one-process run's set-up: (its device, run folder, ``last.safetensors``, ``best.safetensors``),
+    with torch's threads and seed set."""
+    if threads:
+        torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    folder = Path(out).expanduser()
+    return pick_device(device), folder, folder / "last.safetensors", folder / "best.safetensors"
+
+
 def train(cfg: TrainConfig) -> Path:
     """Run (or resume) training; returns the path of the best checkpoint."""
     from tqdm import tqdm

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from models.transformer.checkpoint import restore_optimizer, restore_weights
-from models.transformer.train import autocast, pick_device
+from models.transformer.train import autocast, start_run
 from models.vae.checkpoint import read_vae_checkpoint, save_vae_checkpoint
 from models.vae.data import DEFAULT_POP909, Segments, cached
 from models.vae.metrics import onset_scores
@@ -127,12 +127,7 @@ def train(cfg: VaeTrainConfig) -> Path:
     """Run (or resume from ``out/last.safetensors``) training; returns the path of the best checkpoint."""
     from tqdm import tqdm
 
-    device = pick_device(cfg.device)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
-    out = Path(cfg.out).expanduser()
-    last_path, best_path = out / "last.safetensors", out / "best.safetensors"
+    device, out, last_path, best_path = start_run(cfg.device, cfg.threads, cfg.seed, cfg.out)
     suffix = f"-{cfg.limit}" if cfg.limit else ""
     train_set = cached(cfg.data, out / f"segments-train{suffix}.npz", test=False, limit=cfg.limit)
     valid_set = cached(cfg.data, out / f"segments-test{suffix}.npz", test=True, limit=cfg.limit)

@@ -69,8 +69,11 @@ def generate_with_fallback(generator: Generator, request, progress, notice: Call
 
 def load_default(model: str, device: str) -> Generator:
     from models.registry import load_generator
+    from models.transformer.numpy_decoder import warm_compiled_step
 
-    return load_generator(model, device=device)
+    generator = load_generator(model, device=device)
+    warm_compiled_step()  # the compiled decoding step loads now, not in the first job
+    return generator
 
 
 def worker_main(conn: Connection, cancel: Event, model: str, device: str, log_level: str,

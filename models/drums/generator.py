@@ -50,7 +50,8 @@ class DrumGenerator:
         self.name, self.device = name, "cpu"
         self.trained_styles = frozenset(info["styles"])
         self.info = info
-        self._decoder = NumpyDecoder(model)
+        # int8 weights, as the pitched transformer decodes: a step reads a quarter of the bytes (0.2 ms, not 0.65)
+        self._decoder = NumpyDecoder(model, int8=True)
 
     @classmethod
     def load(cls, path: str | Path) -> DrumGenerator:

@@ -17,7 +17,12 @@ programs compete for memory, for logits within a few hundredths of the float32 o
 NLL is the same to three digits; see docs/models.md). A pass of many given tokens (``WIDE_ROWS``) multiplies
 with the float weights in bf16 instead, packed once for oneDNN: two to three times faster per row there.
 
-What is left per token is the products (about 40 % of a pass) and the cost of each call around them,
+Where numba is installed (a dependency), a pass of one token is instead one call to a compiled step
+(``fused_step.py``): every block in one function, float32 activations over the same int8 weights,
+0.2-0.25 ms a pass against 0.6-0.9 for the calls below; the KV cache is shared with the passes of
+several tokens, which stay here. ``compiled=False`` keeps the NumPy step (the tests compare them).
+
+What is left per token in the NumPy step is the products (about 40 % of a pass) and the cost of each call around them,
 so the step makes as few calls as it can without changing a bit: the weights are laid out once per
 loaded model (``_prepared``), the attention's 1/sqrt(D) rides on the queries' rotation when it is a
 power of two, and a pass of one token (95 % of them) writes into buffers whose views were made once
@@ -141,6 +146,67 @@ def _prepare(model: torch.nn.Module, int8: bool) -> _Prepared:
 
 
 @functools.cache
+def _fused_module():
+    """``fused_step`` (numba's compiled step), or None where numba is not installed."""
+    try:
+        from models.transformer import fused_step
+    except ImportError:
+        return None
+    return fused_step
+
+
+def compiled_step_available() -> bool:
+    """True where numba is installed: one-token passes go through the compiled step."""
+    return _fused_module() is not None
+
+
+def warm_compiled_step() -> bool:
+    """Load the compiled step now (about half a second; a few seconds the first time on a machine, when numba
+    compiles it) rather than in the first request: for a long-lived process, the daemon's model worker.
+    Returns whether the compiled step is in use (False without numba: the NumPy step stays)."""
+    module = _fused_module()
+    if module is not None:
+        module.warm()
+    return module is not None
+
+
+def _fused(model: torch.nn.Module, int8: bool) -> tuple:
+    """``fused_arguments`` of the model, made once per loaded model."""
+    per_model = _PREPARED.setdefault(model, {})
+    key = ("fused", int8)
+    if key not in per_model:
+        per_model[key] = fused_arguments(model, int8)
+    return per_model[key]
+
+
+def fused_arguments(model: torch.nn.Module, int8: bool) -> tuple:
+    """The weights ``fused_step.step`` reads, in its argument order up to the caches: the embedding, the
+    norms, every product's stacked weights and per-row scales (int8 as the int8 decoder quantizes them, or
+    float32 with scales of one), the rotary angles and 1/sqrt(D)."""
+    def f32(tensor: torch.Tensor) -> np.ndarray:
+        return tensor.detach().float().numpy()
+
+    blocks = model.blocks
+    norms = np.ascontiguousarray(np.stack([np.stack([f32(b.ln1.weight), f32(b.ln1.bias), f32(b.ln2.weight),
+                                                    f32(b.ln2.bias)]) for b in blocks]))
+    final = np.ascontiguousarray(np.stack([f32(model.ln_f.weight), f32(model.ln_f.bias)]))
+    products = []
+    for name in ("qkv", "proj", "fc", "out"):
+        weights = [(b.attn.qkv if name == "qkv" else b.attn.proj if name == "proj" else getattr(b, name)).weight
+                   for b in blocks]
+        if int8:
+            quantized = [quantize_int8(w) for w in weights]
+            products += [np.ascontiguousarray(np.stack([v.numpy() for v, _ in quantized])),
+                         np.ascontiguousarray(np.stack([s.float().numpy() for _, s in quantized]))]
+        else:
+            products += [np.ascontiguousarray(np.stack([f32(w) for w in weights])),
+                         np.ones((len(blocks), weights[0].shape[0]), dtype=np.float32)]
+    head_dim = model.config.n_embd // model.config.n_head
+    return (f32(model.embed.weight), norms, final, *products, np.ascontiguousarray(f32(model.cos)),
+            np.ascontiguousarray(f32(model.sin)), np.float32(1.0 / math.sqrt(head_dim)))
+
+
+@functools.cache
 def _blas():
     """threadpoolctl's view of the BLAS and OpenMP libraries loaded (NumPy's, torch's), made once per process."""
     from threadpoolctl import ThreadpoolController
@@ -201,7 +267,7 @@ def _gelu_tanh(x: np.ndarray) -> np.ndarray:
 class NumpyDecoder:
     """One sequence's decoding state: weights as NumPy views of the torch model, and a KV cache."""
 
-    def __init__(self, model: torch.nn.Module, int8: bool = False) -> None:
+    def __init__(self, model: torch.nn.Module, int8: bool = False, compiled: bool = True) -> None:
         config = model.config
         if not self.supports(model):
             raise ValueError("NumpyDecoder runs a float32 transformer on the CPU in eval mode")
@@ -217,6 +283,10 @@ class NumpyDecoder:
         self.values = np.zeros(shape, dtype=np.float32)
         self.length = 0
         self._one = _OneToken(self.embed.shape[1], self.n_head, self.head_dim, self.keys, self.values)
+        # one-token passes through the compiled step (fused_step.py) where numba is installed, unless
+        # ``compiled`` is False (the NumPy step: tests compare the two)
+        self._fused = _fused(model, self.int8) if compiled and _fused_module() is not None else None
+        self._every_row = np.arange(self.embed.shape[0], dtype=np.int64)
 
     @staticmethod
     def supports(model: torch.nn.Module) -> bool:
@@ -297,6 +367,12 @@ class NumpyDecoder:
     def _forward_one(self, token: int, rows: np.ndarray | None) -> np.ndarray:
         """``forward`` for one token (most passes): the same operations on the same values, written into
         buffers whose views were made once (``_OneToken``), about half the NumPy calls per layer."""
+        if self._fused is not None:
+            rows = self._every_row if rows is None else rows.astype(np.int64, copy=False)
+            logits = np.empty(len(rows), dtype=np.float32)
+            _fused_module().step(token, self.length, *self._fused, self.keys, self.values, rows, logits)
+            self.length += 1
+            return logits
         one, start = self._one, self.length
         end = start + 1
         C = one.x.shape[1]

@@ -11,7 +11,7 @@ from models.transformer import decoding, numpy_decoder
 from models.transformer.decoding import run_plans
 from models.transformer.grammar import Section
 from models.transformer.network import ModelConfig, build_model
-from models.transformer.numpy_decoder import NumpyDecoder, int8_available, quantize_int8
+from models.transformer.numpy_decoder import NumpyDecoder, compiled_step_available, int8_available, quantize_int8
 from models.transformer.tokens import BAR, BOS, METER0, STYLE0, TRACKS, TTRACK0, VOCAB
 
 TINY = ModelConfig(vocab_size=len(VOCAB), n_ctx=64, n_layer=2, n_head=2, n_embd=32)
@@ -42,10 +42,10 @@ def test_logits_match_the_torch_forward(model) -> None:
     not int8_available(), reason="this torch has no weight-only int8 product"))])
 @torch.inference_mode()
 def test_the_one_token_step_computes_exactly_what_the_general_step_computes(model, int8: bool) -> None:
-    """Most passes feed one token through buffers made once (``_forward_one``): the same bits, logits
-    and cache, as the general path, so a seed writes the same notes either way."""
+    """Without numba, passes of one token go through buffers made once (``_forward_one``): the same bits,
+    logits and cache, as the general path, so a seed writes the same notes either way."""
     tokens = np.random.default_rng(3).integers(3, len(VOCAB), 40).tolist()
-    fast, general = NumpyDecoder(model, int8=int8), NumpyDecoder(model, int8=int8)
+    fast, general = NumpyDecoder(model, int8=int8, compiled=False), NumpyDecoder(model, int8=int8, compiled=False)
     rows = np.arange(10, 90)
     for decoder in (fast, general):
         decoder.forward(tokens[:8])
@@ -127,7 +127,7 @@ def test_a_long_given_run_is_multiplied_in_bf16_not_row_by_row_through_the_int8_
     kernel costs the same per row at any count, the packed bf16 weights a half to a third of it. Only the
     last block's products after the attention, of the last row alone, stay int8."""
     tokens = np.random.default_rng(4).integers(3, len(VOCAB), 40).tolist()
-    exact, decoder = NumpyDecoder(model), NumpyDecoder(model, int8=True)
+    exact, decoder = NumpyDecoder(model), NumpyDecoder(model, int8=True, compiled=False)
     rows = _rows_through_int8(monkeypatch)
     short = tokens[:numpy_decoder.WIDE_ROWS - 1]
     for chunk in (tokens[:30], [tokens[30]], short):
@@ -147,10 +147,72 @@ def test_without_packed_bf16_every_pass_stays_int8(monkeypatch) -> None:
     torch.manual_seed(1)
     fresh = build_model(TINY).eval()  # weights prepared once per model: this one after the patch
     monkeypatch.setattr(numpy_decoder, "_wide_available", lambda: False)
-    exact, decoder = NumpyDecoder(fresh), NumpyDecoder(fresh, int8=True)
+    exact, decoder = NumpyDecoder(fresh), NumpyDecoder(fresh, int8=True, compiled=False)
     rows = _rows_through_int8(monkeypatch)
     tokens = np.random.default_rng(5).integers(3, len(VOCAB), 30).tolist()
     reference, approximate = exact.forward(tokens), decoder.forward(tokens)
     assert np.abs(approximate - reference).max() < 0.05 * max(1.0, np.abs(reference).max())
     assert rows == [30] * (4 * TINY.n_layer - 3) + [1, 1, 1]
 
+
+
+needs_numba = pytest.mark.skipif(not compiled_step_available(), reason="numba is not installed")
+
+
+@needs_numba
+@torch.inference_mode()
+def test_the_compiled_step_computes_what_the_torch_forward_computes(model) -> None:
+    """One-token passes go through one compiled call (fused_step.py) reading and writing the same cache as
+    the passes of several tokens: the logits and cached keys agree with torch's to float32 rounding."""
+    tokens = np.random.default_rng(6).integers(3, len(VOCAB), 50).tolist()
+    compiled, numpy_step, cache = NumpyDecoder(model), NumpyDecoder(model, compiled=False), model.new_cache(1)
+    assert compiled._fused is not None and numpy_step._fused is None
+    rows = np.arange(5, 120)
+    for chunk in (tokens[:9], *[[t] for t in tokens[9:30]], tokens[30:40], *[[t] for t in tokens[40:]]):
+        expected = model(torch.tensor([chunk]), cache)[0, -1].numpy()
+        np.testing.assert_allclose(compiled.forward(chunk), expected, atol=5e-5)
+        np.testing.assert_allclose(numpy_step.forward(chunk), expected, atol=5e-5)
+    np.testing.assert_allclose(compiled.keys[:, :, :50], numpy_step.keys[:, :, :50], atol=1e-5)
+    np.testing.assert_allclose(compiled.values[:, :, :50], numpy_step.values[:, :, :50], atol=1e-5)
+    logits = compiled.forward([7], rows)
+    assert logits.shape == (len(rows),)
+    np.testing.assert_allclose(logits, numpy_step.forward([7])[rows], atol=5e-5)
+
+
+@needs_numba
+@torch.inference_mode()
+def test_the_compiled_step_stays_finite_where_the_gelu_input_is_large() -> None:
+    """The step is compiled assuming no inf or NaN (fastmath): a hidden unit past about 10, where exp(2y)
+    overflows float32, gave NaN logits and "nothing to sample from" in the drum model."""
+    torch.manual_seed(2)
+    loud = build_model(TINY).eval()
+    with torch.no_grad():
+        for block in loud.blocks:
+            block.fc.weight.mul_(40.0)
+    tokens = np.random.default_rng(7).integers(3, len(VOCAB), 20).tolist()
+    compiled, cache = NumpyDecoder(loud), loud.new_cache(1)
+    for token in tokens:
+        expected = loud(torch.tensor([[token]]), cache)[0, -1].numpy()
+        got = compiled.forward([token])
+        assert np.isfinite(got).all()
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-3 * max(1.0, np.abs(expected).max()))
+
+
+@needs_numba
+@pytest.mark.skipif(not int8_available(), reason="this torch has no weight-only int8 product")
+@torch.inference_mode()
+def test_the_compiled_int8_step_is_closer_to_the_float_model_than_the_bf16_kernel(model) -> None:
+    """With int8 weights the compiled step keeps float32 activations: its logits stay within the int8
+    decoder's bound of the float32 model's, and nearer to them than the bf16-activation kernel's."""
+    tokens = np.random.default_rng(8).integers(3, len(VOCAB), 40).tolist()
+    exact = NumpyDecoder(model, compiled=False)
+    compiled, kernel = NumpyDecoder(model, int8=True), NumpyDecoder(model, int8=True, compiled=False)
+    ours, theirs = [], []
+    for chunk in (tokens[:10], *[[t] for t in tokens[10:]]):
+        reference = exact.forward(chunk)
+        a, b = compiled.forward(chunk), kernel.forward(chunk)
+        assert np.abs(a - reference).max() < 0.05 * max(1.0, np.abs(reference).max())
+        if len(chunk) == 1:
+            ours.append(np.abs(a - reference).mean())
+            theirs.append(np.abs(b - reference).mean())
+    assert np.mean(ours) < np.mean(theirs)

@@ -5,11 +5,11 @@
 Prints NLL per note (and the transformer/Markov ratio, target <= 0.75), the chord-tone ratio of
 accompaniment generated from the test songs' chords (target >= 0.90), the p50 latency of an 8-bar
 3-part accompaniment on this machine (target <= 300 ms on 2 CPU cores) with the time per forward
-pass and per token, the p50 of an 8-bar full band with the default model (target <= 600 ms; the
-drums on their own thread beside the other parts, and one after the other), and decode tokens/s of
+pass and per token, the p50 of an 8-bar full band with the default model (target <= 600 ms), and decode tokens/s of
 the shipped transformer's sampler against a Hugging Face GPT-2 of identical size and configuration
 running generate() (target >= 1.5x). Needs the `bench` extra (transformers) for the last figure.
-`--latency-only` prints the two latency rows alone.
+`--latency-only` prints the two latency rows alone; `--compare-steps` runs the decoder's NumPy step and its
+compiled step (models/transformer/fused_step.py) alternately on the same requests and prints both.
 """
 
 from __future__ import annotations
@@ -148,6 +148,52 @@ def print_latency(runs: int) -> None:
           f"runs, load average {os.getloadavg()[0]:.1f}")
 
 
+def step_comparison(runs: int) -> None:
+    """The NumPy step and the compiled step (fused_step.py) alternating on the same requests: process CPU
+    p50 of the 3-part request and of the full band with each, and the median per-request ratio."""
+    from models.transformer.numpy_decoder import NumpyDecoder, compiled_step_available
+
+    if not compiled_step_available():
+        print("compiled step: numba is not installed, nothing to compare")
+        return
+    generator = load_generator("default", "cpu")
+    requests = {"8-bar 3-part accompaniment": Request(chords=PROGRESSION, bars=8, parts=("bass", "keys", "pad")),
+                "8-bar full band": Request(task="accompany", chords="C | F | G | C", bars=8, style="pop", tempo=100,
+                                           parts=("bass", "keys", "pad", "arp", "counter", "drums"))}
+    one_token = NumpyDecoder._forward_one
+    numpy_step = [False]
+
+    def switched(decoder, token, rows):  # the drum model's decoder lives on: switch per pass, not per decoder
+        if not numpy_step[0]:
+            return one_token(decoder, token, rows)
+        fused, decoder._fused = decoder._fused, None
+        try:
+            return one_token(decoder, token, rows)
+        finally:
+            decoder._fused = fused
+
+    NumpyDecoder._forward_one = switched
+    try:
+        for request in requests.values():
+            generator.generate(request.replace(seed=99))  # warm-up
+        cpu: dict[tuple[str, bool], list[float]] = {(name, step): [] for name in requests for step in (True, False)}
+        for seed in range(runs):
+            for name, request in requests.items():
+                for step in (True, False):
+                    numpy_step[0] = step
+                    began = time.process_time()
+                    generator.generate(request.replace(seed=seed))
+                    cpu[(name, step)].append(time.process_time() - began)
+    finally:
+        NumpyDecoder._forward_one = one_token
+    for name in requests:
+        old, new = cpu[(name, True)], cpu[(name, False)]
+        ratio = statistics.median(b / a for a, b in zip(old, new))
+        print(f"{name}: NumPy step p50 {statistics.median(old) * 1000:.0f} ms of process CPU, compiled step "
+              f"{statistics.median(new) * 1000:.0f} ms, median ratio per request {ratio:.2f} ({runs} seeds, "
+              f"alternating)")
+
+
 def decode_speed(bars: int = 8, repeats: int = 3) -> tuple[float, float, float, int]:
     """(our tokens/s with int8 weights, with float32 weights, GPT-2 generate() tokens/s, tokens per run):
     same sizes and token counts, batch 1."""
@@ -191,9 +237,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--songs", type=int, default=0, help="score at most this many held-out songs (0: all)")
     parser.add_argument("--latency-only", action="store_true", help="print the latency rows alone")
+    parser.add_argument("--compare-steps", action="store_true",
+                        help="only the NumPy step against the compiled step, alternating on the same requests")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(args.threads)
+    if args.compare_steps:
+        step_comparison(args.runs)
+        return
     if args.latency_only:
         print_latency(args.runs)
         return

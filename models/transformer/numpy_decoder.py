@@ -285,7 +285,9 @@ class NumpyDecoder:
         self._one = _OneToken(self.embed.shape[1], self.n_head, self.head_dim, self.keys, self.values)
         # one-token passes through the compiled step (fused_step.py) where numba is installed, unless
         # ``compiled`` is False (the NumPy step: tests compare the two)
-        self._fused = _fused(model, self.int8) if compiled and _fused_module() is not None else None
+        module = _fused_module() if compiled else None
+        self._fused = None if module is None else _fused(model, self.int8)
+        self._step = None if module is None else module.step
         self._every_row = np.arange(self.embed.shape[0], dtype=np.int64)
 
     @staticmethod
@@ -370,7 +372,7 @@ class NumpyDecoder:
         if self._fused is not None:
             rows = self._every_row if rows is None else rows.astype(np.int64, copy=False)
             logits = np.empty(len(rows), dtype=np.float32)
-            _fused_module().step(token, self.length, *self._fused, self.keys, self.values, rows, logits)
+            self._step(token, self.length, *self._fused, self.keys, self.values, rows, logits)
             self.length += 1
             return logits
         one, start = self._one, self.length

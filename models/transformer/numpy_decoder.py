@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import math
 import weakref
 from collections.abc import Iterator, Sequence
@@ -40,6 +41,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+log = logging.getLogger(__name__)
 
 LN_EPS = 1e-5  # nn.LayerNorm's default, as the model uses
 _GELU_C = math.sqrt(2.0 / math.pi)
@@ -147,16 +150,22 @@ def _prepare(model: torch.nn.Module, int8: bool) -> _Prepared:
 
 @functools.cache
 def _fused_module():
-    """``fused_step`` (numba's compiled step), or None where numba is not installed."""
+    """``fused_step`` (numba's compiled step), loaded and run once on a tiny model; None where numba is not
+    installed or the step cannot be compiled or cached here (a warning says why: the NumPy step runs)."""
     try:
         from models.transformer import fused_step
     except ImportError:
+        return None
+    try:
+        fused_step.warm()
+    except Exception as err:  # numba's compile and cache errors have no common base
+        log.warning("the compiled decoding step is not available (%s); decoding uses the NumPy step", err)
         return None
     return fused_step
 
 
 def compiled_step_available() -> bool:
-    """True where numba is installed: one-token passes go through the compiled step."""
+    """True where one-token passes go through the compiled step (numba installed, the step compiled)."""
     return _fused_module() is not None
 
 
@@ -164,10 +173,7 @@ def warm_compiled_step() -> bool:
     """Load the compiled step now (about half a second; a few seconds the first time on a machine, when numba
     compiles it) rather than in the first request: for a long-lived process, the daemon's model worker.
     Returns whether the compiled step is in use (False without numba: the NumPy step stays)."""
-    module = _fused_module()
-    if module is not None:
-        module.warm()
-    return module is not None
+    return compiled_step_available()
 
 
 def _fused(model: torch.nn.Module, int8: bool) -> tuple:

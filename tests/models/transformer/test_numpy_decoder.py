@@ -216,3 +216,25 @@ def test_the_compiled_int8_step_is_closer_to_the_float_model_than_the_bf16_kerne
             ours.append(np.abs(a - reference).mean())
             theirs.append(np.abs(b - reference).mean())
     assert np.mean(ours) < np.mean(theirs)
+
+
+@needs_numba
+@torch.inference_mode()
+def test_a_step_that_cannot_be_compiled_here_leaves_the_numpy_step_with_a_warning(model, monkeypatch, caplog) -> None:
+    """numba refuses to cache where no folder is writable: decoding goes on with the NumPy step, and says so."""
+    from models.transformer import fused_step
+
+    def refuse() -> None:
+        raise RuntimeError("cannot cache function 'step': no locator available")
+
+    monkeypatch.setattr(fused_step, "warm", refuse)
+    numpy_decoder._fused_module.cache_clear()
+    try:
+        with caplog.at_level("WARNING"):
+            decoder = NumpyDecoder(model)
+        assert decoder._fused is None
+        assert "NumPy step" in caplog.text and "no locator" in caplog.text
+        tokens = np.random.default_rng(9).integers(3, len(VOCAB), 12).tolist()
+        np.testing.assert_allclose(decoder.forward(tokens[:4]), NumpyDecoder(model, compiled=False).forward(tokens[:4]))
+    finally:
+        numpy_decoder._fused_module.cache_clear()

@@ -14,37 +14,58 @@ from models.types import Note
 LOW, HIGH = BASS_RANGE
 
 
-WALK_CHROMATIC = 0.3  # share of the approaches into a new chord taken by a half step (the rest by a chord tone)
-WALK_ARPEGGIO = 0.75  # share of the weak beats inside one chord on one of its tones (the rest a scale step)
+# A walking bassist keeps the chromatic approach for the beat before a chord that arrives on the bar line after
+# one that held a while; where chords change every two beats (in the middle of the bar too) they are connected by
+# the current chord's own tones, so that the line spells both harmonies
+WALK_CHROMATIC_ARRIVAL = 0.5  # share of the approaches into such an arrival taken by a half step
+WALK_CHROMATIC_CHANGE = 0.05  # the same share into a chord after a short one, or arriving inside the bar
+WALK_HELD_BEATS = 3.0  # a chord sounding this long has held a while: a bar of 3/4, more than half a bar of 4/4
+WALK_LEAP = 7  # semitones: the widest leap into an approach note while a closer one serves (a fifth)
+WALK_PASSING = 0.25  # share of the weak beats inside a chord that pass by scale step to its next tone a third away
 
 
-def _walk_approach(target: int, last: int, piece: Span, rng: random.Random) -> int:
-    """The note on the beat before a new chord whose root sounds at ``target``: a half step below or above it, or a
-    tone of the chord now sounding a step from it, else a fifth from it (the dominant approach), else a scale step."""
-    if rng.random() >= WALK_CHROMATIC:
-        tones = set(piece.tones)
-        for distances in ((1, 2), (5, 7), (3, 4)):
-            options = [target + sign * d for d in distances for sign in (-1, 1)
-                       if (target + sign * d) % 12 in tones and LOW <= target + sign * d <= HIGH
-                       and target + sign * d != last]
-            if options:
-                return rng.choice(options)
-        return approach(target, rng, piece.scale())
-    return target - 1 if rng.random() < 0.6 else target + 1
+def _walk_approach(target: int, last: int, piece: Span, chromatic: float, rng: random.Random) -> int:
+    """The note on the beat before a new chord whose root sounds at ``target`` (or an octave from it): a half step
+    below or above it (a share ``chromatic`` of the time, never repeating ``last``), else a tone of the chord now
+    sounding a step from it, else a fifth from it (the dominant approach), else a third, the first that lies within
+    ``WALK_LEAP`` of ``last`` (the line does not leap far into its approach), else a scale step."""
+    if rng.random() < chromatic:
+        below, above = target - 1, target + 1
+        first, second = (below, above) if rng.random() < 0.6 else (above, below)
+        return first if first != last else second
+    tones = set(piece.tones)
+    roots = [root for root in (target - 12, target, target + 12) if LOW < root < HIGH]
+    found: list[int] = []
+    for distances in ((1, 2), (5, 7), (3, 4)):
+        options = [root + sign * d for root in roots for d in distances for sign in (-1, 1)
+                   if (root + sign * d) % 12 in tones and LOW <= root + sign * d <= HIGH and root + sign * d != last]
+        smooth = [p for p in options if abs(p - last) <= WALK_LEAP]
+        if smooth:
+            return rng.choice(smooth)
+        found = found or options
+    return rng.choice(found) if found else approach(target, rng, piece.scale())
 
 
 def _walking(pieces: Sequence[Span], meter: tuple[int, int], rng: random.Random, anchor: float,
              velocity: int) -> list[Note]:
     """A note on every beat: the root when the chord arrives, a chord tone on the strong beats (1 and 3), an
-    approach into the next chord's root on the beat before it changes (chromatic, or a chord tone a step or a
-    fifth from it), chord tones and now and then a scale step between."""
+    approach into the next chord's root on the beat before it changes, chord tones between and now and then a
+    scale step passing from one to the next. The approach into a chord arriving on the bar line after one held
+    ``WALK_HELD_BEATS`` or more is a half step half the time; between chords changing every two beats it is almost
+    always a tone of the current chord a step or a fifth from the new root."""
     beats, duple = beats_per_bar(meter), meter in ((4, 4), (2, 4))
     out: list[Note] = []
     last = near(pieces[0].chord.root, anchor, LOW, HIGH) if pieces else int(anchor)
     direction = rng.choice((-1, 1))
+    since, previous = 0.0, None  # when the chord now sounding arrived (a bar line cuts no chord short)
     for piece in pieces:
+        if previous is None or previous.chord.root != piece.chord.root or abs(previous.end - piece.start) > 1e-6:
+            since = piece.start
+        previous = piece
         count = max(1, round(piece.length))
         changes = piece.following is not None and piece.following.root != piece.chord.root
+        held = piece.end - since >= WALK_HELD_BEATS - 1e-6 and abs(in_bar(piece.end, beats)) < 1e-6
+        chromatic = WALK_CHROMATIC_ARRIVAL if held else WALK_CHROMATIC_CHANGE
         for index in range(count):
             start = piece.start + index * piece.length / count
             beat = round(in_bar(start, beats))
@@ -52,14 +73,19 @@ def _walking(pieces: Sequence[Span], meter: tuple[int, int], rng: random.Random,
             if index == 0:
                 pitch = near(piece.chord.root, last, LOW, HIGH)
             elif index == count - 1 and changes:
-                pitch = _walk_approach(near(piece.following.root, last, LOW + 1, HIGH - 1), last, piece, rng)
-            else:  # on up or down the way the line goes: the chord's next tone, now and then a scale step
+                pitch = _walk_approach(near(piece.following.root, last, LOW + 1, HIGH - 1), last, piece, chromatic,
+                                       rng)
+            else:  # on up or down the way the line goes: the chord's next tone, or a scale step passing to it
                 if not LOW + 3 <= last + 3 * direction <= HIGH - 3:
                     direction = -direction
-                arpeggio = strong or rng.random() < WALK_ARPEGGIO
-                pitch = (next(p for p in range(last + direction, last + 13 * direction, direction)
-                              if p % 12 in piece.tones) if arpeggio
-                         else step_towards(last, last + 3 * direction, piece.scale()))
+                tone = next(p for p in range(last + direction, last + 13 * direction, direction)
+                            if p % 12 in piece.tones)
+                # a passing tone must go on to the tone it passes to: the next beat inside the chord does; the
+                # next bar of the same chord starts on its root, so there only a passing tone to the root
+                inside = count - 1 if changes else count  # the beats before the approach
+                lands = index + 1 < inside or (index + 1 == count and tone % 12 == piece.chord.root)
+                passing = not strong and lands and 3 <= abs(tone - last) <= 4 and rng.random() < WALK_PASSING
+                pitch = step_towards(last, tone, piece.scale()) if passing else tone
             pitch = min(HIGH, max(LOW, pitch))
             out.append(note(pitch, start, 0.92 * piece.length / count, velocity + (6 if strong else -4)))
             direction = direction if pitch == last else (1 if pitch > last else -1)

@@ -33,8 +33,10 @@ def test_asking_for_fills_brings_toms_into_the_phrase_ends(drums):
 
 
 def test_jazz_rides_and_rock_keeps_time_on_the_hi_hat(drums):
+    """Over 12 grooves a style (96 bars): in 4 the ride's share moves by a third from one seed set to the next.
+    The Groove set's drummers: ride 22 % of jazz hits and 14 % of rock's, hats 19 % and 29 %."""
     def share(style: str, notes_of: set[int]) -> float:
-        notes = [n for groove in _grooves(drums, style, range(4), fills=0) for n in groove]
+        notes = [n for groove in _grooves(drums, style, range(12), fills=0) for n in groove]
         return sum(n.pitch in notes_of for n in notes) / len(notes)
 
     assert share("jazz", {51, 53}) > share("rock", {51, 53})

@@ -1,6 +1,6 @@
 """Drum model benchmark: empty bars, per-style figures, latency, and a style classifier's verdict on generated grooves.
 
-    .venv/bin/python bench/bench_drums.py [--model models/checkpoints/drums.safetensors] [--seeds 6] [--runs 15]
+    .venv/bin/python bench/bench_drums.py [--model models/checkpoints/drums.safetensors] [--seeds 6] [--first-seed 0] [--runs 15]
 
 Prints, per style, what generated 8-bar grooves hold (hits per bar, mean velocity, mean distance
 from the grid in ms, empty bars) beside the same figures of the Groove validation takes; the p50
@@ -44,6 +44,7 @@ def main() -> None:
     parser.add_argument("--model", default=str(drums_checkpoint_path()))
     parser.add_argument("--data", default=str(DEFAULT_GROOVE))
     parser.add_argument("--seeds", type=int, default=6, help="generated 8-bar grooves per style")
+    parser.add_argument("--first-seed", type=int, default=0, help="the grooves' seeds start here (another seed set)")
     parser.add_argument("--runs", type=int, default=15, help="latency runs")
     parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature of the grooves")
     parser.add_argument("--top-p", type=float, default=0.95, help="nucleus of the grooves' sampling")
@@ -63,7 +64,7 @@ def main() -> None:
     empty_total = bars_total = 0
     for style in styles:
         rows = []
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             request = Request(task="accompany", chords="C", bars=WINDOW, parts=("drums",), style=style,
                               tempo=tempo[style], seed=seed, fills=0, temperature=args.temperature,
                               top_p=args.top_p)

@@ -181,11 +181,13 @@ class TransferGenerator(Wrapper):
             written = retune(written, source.notes, request.meter, source.bars, rng, ornaments, source.spans)
         else:  # a tune keeps its own pitches; any other part its chords' tones
             written = fit_harmony(written, source.spans, request.meter, source.role in MONOPHONIC)
-        written, shift = self._placed(request, source, written)
+        silent = silent_beats(source.notes, source.total)
+        # the register is fitted on the notes the source's rests leave: those are the ones heard
+        written, shift = self._placed(request, source, keep_rests(written, silent))
         beats = int(math.ceil(source.total - 1e-6))
         rewritten = LIGHT_TOUCH + (1 - LIGHT_TOUCH) * strength
         kept = {beat for beat in range(beats) if rng.random() >= rewritten}
-        notes = keep_rests(blend(source.notes, written, kept, 1.0), silent_beats(source.notes, source.total))
+        notes = keep_rests(blend(source.notes, written, kept, 1.0), silent)
         return tidy(notes, source.total, source.role in MONOPHONIC), shift
 
     def _vary(self, request: Request, source: _Source, written: tuple[Note, ...], similarity: float,

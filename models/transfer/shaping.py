@@ -86,12 +86,27 @@ def median_pitch(notes: Sequence[Note]) -> float:
 
 def fit_register(notes: Sequence[Note], source: Sequence[Note]) -> tuple[tuple[Note, ...], int]:
     """``notes`` moved by whole octaves to the source's median pitch, and any note still more than
-    ``REGISTER_MARGIN`` semitones beyond the source's range folded back by octaves; with the shift applied."""
+    ``REGISTER_MARGIN`` semitones beyond the source's range folded back by octaves; with the shift applied.
+    Of the octave nearest the medians and the one either side, the shift whose folded notes end nearest the
+    source's median is taken (folding moves the median: a chordal part's shift alone left it 8 semitones off)."""
     if not notes or not source:
         return tuple(notes), 0
-    shift = 12 * round((median_pitch(source) - median_pitch(notes)) / 12)
+    nearest = 12 * round((median_pitch(source) - median_pitch(notes)) / 12)
     low = min(n.pitch for n in source) - REGISTER_MARGIN
     high = max(n.pitch for n in source) + REGISTER_MARGIN
+    target = median_pitch(source)
+    best: tuple[float, int, tuple[Note, ...]] | None = None
+    for shift in (nearest, nearest - 12, nearest + 12):  # on a tie the nearest octave stays
+        moved = _folded(notes, shift, low, high)
+        miss = abs(median_pitch(moved) - target)
+        if best is None or miss < best[0]:
+            best = (miss, shift, moved)
+    assert best is not None
+    return best[2], best[1]
+
+
+def _folded(notes: Sequence[Note], shift: int, low: int, high: int) -> tuple[Note, ...]:
+    """``notes`` moved by ``shift`` and folded by octaves into ``[low, high]`` where they fit."""
     out = {}
     for note in notes:
         pitch = note.pitch + shift
@@ -101,7 +116,7 @@ def fit_register(notes: Sequence[Note], source: Sequence[Note]) -> tuple[tuple[N
             pitch -= 12
         pitch = min(max(pitch, 0), 127)
         out[(note.start_beats, pitch)] = Note(pitch, note.start_beats, note.duration_beats, note.velocity)
-    return tuple(sorted(out.values(), key=lambda n: (n.start_beats, n.pitch))), shift
+    return tuple(sorted(out.values(), key=lambda n: (n.start_beats, n.pitch)))
 
 
 def silent_beats(source: Sequence[Note], total_beats: float, shortest: int = 2) -> set[int]:

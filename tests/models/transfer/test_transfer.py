@@ -128,3 +128,42 @@ def test_an_amount_out_of_range_names_its_key(stand_in, key, value) -> None:
     task = "transfer" if key == "strength" else "variations"
     with pytest.raises(RequestError, match=f"{key} must be between 0 and 1"):
         TransferGenerator(stand_in).generate(Request(task=task, source=BASS, parts=("bass",), **{key: value}))
+
+
+def test_the_octave_chosen_is_the_one_whose_folded_notes_sit_nearest_the_source() -> None:
+    """Folding notes back into the source's range moves their median: of the octave nearest the medians and the
+    ones either side, the register fit keeps the one that ends nearest (here 1.5 semitones off, not 7.5)."""
+    from models.transfer.shaping import fit_register
+
+    source = [Note(p, i, 1.0, 80) for i, p in enumerate((54, 59, 66, 67, 68))]
+    written = [Note(p, i * 0.5, 0.5, 80) for i, p in enumerate((77, 55, 86, 52, 41, 53, 71, 75))]
+    placed, shift = fit_register(written, source)
+    assert abs(statistics.median(n.pitch for n in placed) - 66) <= 2
+    assert shift % 12 == 0 and sorted(n.pitch % 12 for n in placed) == sorted(n.pitch % 12 for n in written)
+
+
+class _HighWhereItPlays:
+    """Writes keys an octave above a C4 source where the source plays (bars 1-2) and many low notes where it
+    rests (bars 3-4): all the notes' median is near the source's, the heard ones' an octave above it."""
+
+    name, device = "stand-in", "cpu"
+
+    def generate(self, request, progress=None):
+        from models.music.chords import parse_progression
+        from models.types import Result
+
+        spans = parse_progression(request.chords, request.meter, request.bars)
+        high = [Note(p, beat, 1.0, 90) for beat in range(8) for p in (72, 76, 79)]
+        low = [Note(p, 8 + beat / 2, 0.5, 90) for beat in range(16) for p in (36, 38, 40)]
+        return [Result({"keys": tuple(high + low)}, tuple(spans), 4, request.meter, request.tempo, {"seed": "0"})]
+
+
+def test_the_register_is_fitted_on_the_notes_the_source_rests_leave() -> None:
+    """A song's keys resting for two bars: the rewrite's notes in those bars are dropped, so they must not decide
+    its octave (a funk transfer of a held-out POP909 keys part came back 8 semitones under its source)."""
+    source = tuple(Note(p, bar * 4, 4.0, 80) for bar in range(2) for p in (48, 60, 72))  # bars 1-2, then rests
+    request = Request(task="transfer", source=source, parts=("keys",), style="folk", seed=1, bars=4)
+    [result] = TransferGenerator(_HighWhereItPlays()).generate(request)
+    notes = result.parts["keys"]
+    assert notes and all(n.start_beats < 8 for n in notes)
+    assert abs(statistics.median(n.pitch for n in notes) - 60) <= 7

@@ -249,16 +249,16 @@ def measure_lufs(audio: np.ndarray, sample_rate: int, threads: int = 1) -> float
     if threads < 2 or (audio.shape[0] != 2 and count < 4 * WARMUP_HOPS):
         return _gated_lufs(_hop_energies(audio, sample_rate, 0, count), sample_rate)
     if audio.shape[0] == 2:  # channels summed as _hop_energies sums them: left + right
-        left, right = _on_two_threads(lambda: _channel_hop_energies(audio[:1], sample_rate, 0, count),
-                                      lambda: _channel_hop_energies(audio[1:], sample_rate, 0, count))
+        left, right = on_two_threads(lambda: _channel_hop_energies(audio[:1], sample_rate, 0, count),
+                                     lambda: _channel_hop_energies(audio[1:], sample_rate, 0, count))
         return _gated_lufs(left + right, sample_rate)
     middle = count // 2
-    first, later = _on_two_threads(lambda: _hop_energies(audio, sample_rate, 0, middle),
-                                    lambda: _hop_energies(audio, sample_rate, middle, count))
+    first, later = on_two_threads(lambda: _hop_energies(audio, sample_rate, 0, middle),
+                                   lambda: _hop_energies(audio, sample_rate, middle, count))
     return _gated_lufs(np.concatenate([first, later]), sample_rate)
 
 
-def _on_two_threads(here: Callable[[], T], there: Callable[[], T]) -> tuple[T, T]:
+def on_two_threads(here: Callable[[], T], there: Callable[[], T]) -> tuple[T, T]:
     """(here(), there()), ``there`` on a thread of its own meanwhile (pedalboard's filters and NumPy's large
     operations release the GIL); its exception is raised here."""
     result: list[T] = []
@@ -270,7 +270,7 @@ def _on_two_threads(here: Callable[[], T], there: Callable[[], T]) -> tuple[T, T
         except BaseException as err:  # raised again on the calling thread
             failure.append(err)
 
-    helper = threading.Thread(target=run, name="continuo-loudness", daemon=True)
+    helper = threading.Thread(target=run, name="continuo-second-core", daemon=True)
     helper.start()
     try:
         mine = here()

@@ -88,10 +88,10 @@ def preload_render() -> None:
 
     __import__("bridge.render.stems")
     __import__("bridge.render.effects")  # pedalboard
-    from bridge.render.song import import_symusic
+    from bridge.render.song import import_symusic_core
     from bridge.render.soundfont import load_library
 
-    import_symusic()
+    import_symusic_core()
     try:
         load_library()
     except SoundfontError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import re
 import sys
 import types
@@ -51,40 +53,38 @@ def safe_part_name(raw: str, fallback: str, max_length: int = 30) -> str:
     return name or fallback
 
 
-class _DownloadOnDemand:
-    """Stands in for pySmartDL's ``SmartDL`` while symusic is imported (see ``import_symusic``); makes the real one."""
-
-    def __new__(cls, *args, **kwargs):
-        from pySmartDL import SmartDL
-
-        return SmartDL(*args, **kwargs)
-
-
-def import_symusic():
-    """symusic, imported without pySmartDL: that downloader, which symusic uses only to fetch its own
-    built-in SoundFonts (never used here), imports urllib, http and ssl, 30-40 ms of every render's
-    start. Imported later by anyone, pySmartDL is the real module."""
-    if "symusic" not in sys.modules and "pySmartDL" not in sys.modules:
-        stand_in = types.ModuleType("pySmartDL")
-        stand_in.SmartDL = _DownloadOnDemand  # type: ignore[attr-defined]
-        sys.modules["pySmartDL"] = stand_in
-        try:
-            import symusic  # noqa: F401
-        finally:
-            del sys.modules["pySmartDL"]
-    import symusic
-
-    return symusic
+def import_symusic_core() -> types.ModuleType:
+    """symusic's compiled core (``symusic.core``, where ``ScoreSecond`` reads a file), without the Python package
+    around it: that package builds a dozen factory dataclasses and imports hashlib (OpenSSL) and a downloader
+    for symusic's own SoundFonts, none of which reading a file uses: 40 ms of every render's start, where the
+    core takes 10. ``symusic`` imported later, by anyone, is the whole package around this same core (its
+    modules take the core from ``sys.modules``)."""
+    core = sys.modules.get("symusic.core")
+    if core is not None:
+        return core
+    if "symusic" in sys.modules:  # the package is there already: its core comes with it
+        return importlib.import_module("symusic.core")
+    found = importlib.util.find_spec("symusic")
+    if found is None or not found.submodule_search_locations:
+        raise ImportError("reading MIDI files needs symusic (pip install symusic)")
+    shell = types.ModuleType("symusic")  # the package's folder, without running its __init__
+    shell.__path__ = list(found.submodule_search_locations)
+    sys.modules["symusic"] = shell
+    try:
+        return importlib.import_module("symusic.core")
+    finally:
+        if sys.modules.get("symusic") is shell:
+            del sys.modules["symusic"]
 
 
 def read_song(path: Path | str) -> Song:
     """Parse ``path`` (type 0 or 1) into parts, one per track (and channel); a clear error for a bad file."""
-    symusic = import_symusic()
+    core = import_symusic_core()
     path = Path(path)
     if not path.is_file():
         raise InvalidRequest(f"MIDI file {path} does not exist")
     try:
-        score = symusic.Score(str(path), ttype="second")
+        score = core.ScoreSecond.from_file(path, None, False)  # what symusic.Score(path, ttype="second") calls
     except Exception as err:  # symusic raises plain RuntimeError/ValueError for any parse failure
         from bridge.midi.tracks import file_problem
 

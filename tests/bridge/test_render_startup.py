@@ -23,9 +23,10 @@ needs_soundfont = pytest.mark.skipif(find_soundfont() is None, reason="no GM Sou
                                      "timgm6mb-soundfont); CI installs one")
 
 # loaded by a render that does not use them: pyfluidsynth (its import runs `ldconfig` to find the library),
-# pySmartDL (symusic's downloader: urllib, http, ssl), the sketch synth and plugin host, torch and scipy
-NOT_NEEDED = ("fluidsynth", "pySmartDL", "http.client", "bridge.render.sketch", "bridge.render.plugins", "torch",
-              "scipy")
+# symusic's Python package around its core (factory dataclasses, hashlib and OpenSSL, pySmartDL: urllib, http,
+# ssl), zipfile (importlib.resources, to find the bundled presets), the sketch synth and plugin host, torch, scipy
+NOT_NEEDED = ("fluidsynth", "symusic.factory", "hashlib", "pySmartDL", "http.client", "zipfile",
+              "bridge.render.sketch", "bridge.render.plugins", "torch", "scipy")
 
 
 def run_fresh(code: str, cwd: Path, env: dict[str, str] | None = None) -> str:
@@ -72,6 +73,48 @@ def test_symusic_can_still_download_its_soundfonts_after_a_render_read_a_file(tm
             "download = sf.SmartDL('https://example.invalid/x.sf3', " + repr(str(tmp_path)) + ", progress_bar=False)\n"
             "print(type(download).__module__, 'pySmartDL' in sys.modules)")
     assert run_fresh(code, tmp_path) == "pySmartDL.pySmartDL True"
+
+
+def test_symusic_imported_after_a_render_read_a_file_reads_files_too(tmp_path: Path) -> None:
+    """A render loads symusic's core alone; the whole package, imported afterwards in the same process (the
+    daemon reads MIDI with it), wraps that same core."""
+    song = write_song(tmp_path / "song.mid", ("melody", "bass"))
+    code = ("import sys\nfrom bridge.render.song import read_song\n"
+            f"parts = len(read_song({str(song)!r}).parts)\n"
+            "assert 'symusic' not in sys.modules\n"
+            "import symusic\n"
+            f"score = symusic.Score({str(song)!r}, ttype='second')\n"
+            "print(parts, len(score.tracks), score.note_num() > 0)")
+    assert run_fresh(code, tmp_path) == "2 2 True"
+
+
+@needs_soundfont
+def test_the_soundfont_is_parsed_while_numpy_loads(tmp_path: Path) -> None:
+    """The render command starts parsing the SoundFont before the preset's check loads NumPy and pedalboard
+    (about 0.1 s in which the second core had nothing to do); the parts then find it parsed."""
+    song = write_song(tmp_path / "song.mid", ("melody", "bass"))
+    code = ("import sys\nfrom bridge.render import soundfont\nfrom bridge.cli import main\n"
+            "seen = []\nplain = soundfont.preload\n"
+            "def preload(wanted=''):\n"
+            "    seen.append('numpy' in sys.modules)\n"
+            "    return plain(wanted)\n"
+            "soundfont.preload = preload\n"
+            f"assert main(['render', {str(song)!r}, '--out', {str(tmp_path / 'out')!r}]) == 0\n"
+            "print(seen)")
+    assert run_fresh(code, tmp_path) == "[False]"
+    assert (tmp_path / "out" / "song-mix.wav").is_file()
+
+
+def test_the_render_command_leaves_little_for_the_exit_to_collect(tmp_path: Path) -> None:
+    """What the render loaded (NumPy, pedalboard, its modules) is left out of later garbage collections, the
+    interpreter's last one as the command exits included (20 ms after every file is written); a process that
+    calls the command and goes on still collects."""
+    song = write_song(tmp_path / "song.mid", ("bass",))
+    code = ("import gc, sys\nfrom bridge.cli import main\n"
+            f"assert main(['render', {str(song)!r}, '--out', {str(tmp_path / 'out')!r}, '--preset', 'sketch']) == 0\n"
+            "print(len(gc.get_objects()) * 4 < gc.get_freeze_count(), gc.isenabled(), 'numpy' in sys.modules)")
+    assert run_fresh(code, tmp_path) == "True True True"
+    assert (tmp_path / "out" / "song-mix.wav").is_file()
 
 
 @needs_soundfont

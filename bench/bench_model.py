@@ -91,9 +91,9 @@ def latency(runs: int) -> dict[str, tuple[list[float], list[float], list[int], l
     see the same machine load)."""
     generator = load_generator("transformer", "cpu")
     request = Request(chords=PROGRESSION, bars=8, parts=("bass", "keys", "pad"))
-    weights = generator
-    while hasattr(weights, "inner"):  # the int8 switch is the transformer's own, under the harmonizer's wrapper
-        weights = weights.inner
+    weights = generator  # the int8 switch is the transformer's own, under the layers and the style router
+    while hasattr(weights, "inner") or "primary" in vars(weights):
+        weights = weights.inner if hasattr(weights, "inner") else weights.primary
     results: dict[str, tuple[list[float], list[float], list[int], list[int], list[int]]] = {
         "int8": ([], [], [], [], []), "float32": ([], [], [], [], [])}
     for int8 in (True, False):

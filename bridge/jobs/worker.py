@@ -69,10 +69,10 @@ def generate_with_fallback(generator: Generator, request, progress, notice: Call
 
 def load_default(model: str, device: str) -> Generator:
     from models.registry import load_generator
-    from models.transformer.numpy_decoder import warm_compiled_step
+    from models.transformer.numpy_decoder import compiled_step_available
 
     generator = load_generator(model, device=device)
-    warm_compiled_step()  # the compiled decoding step loads now, not in the first job
+    compiled_step_available()  # loads the compiled decoding step now, not in the first job
     return generator
 
 

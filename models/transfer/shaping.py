@@ -91,18 +91,13 @@ def fit_register(notes: Sequence[Note], source: Sequence[Note]) -> tuple[tuple[N
     source's median is taken (folding moves the median: a chordal part's shift alone left it 8 semitones off)."""
     if not notes or not source:
         return tuple(notes), 0
-    nearest = 12 * round((median_pitch(source) - median_pitch(notes)) / 12)
+    target = median_pitch(source)
+    nearest = 12 * round((target - median_pitch(notes)) / 12)
     low = min(n.pitch for n in source) - REGISTER_MARGIN
     high = max(n.pitch for n in source) + REGISTER_MARGIN
-    target = median_pitch(source)
-    best: tuple[float, int, tuple[Note, ...]] | None = None
-    for shift in (nearest, nearest - 12, nearest + 12):  # on a tie the nearest octave stays
-        moved = _folded(notes, shift, low, high)
-        miss = abs(median_pitch(moved) - target)
-        if best is None or miss < best[0]:
-            best = (miss, shift, moved)
-    assert best is not None
-    return best[2], best[1]
+    moves = [(shift, _folded(notes, shift, low, high)) for shift in (nearest, nearest - 12, nearest + 12)]
+    shift, moved = min(moves, key=lambda move: abs(median_pitch(move[1]) - target))  # a tie keeps the nearest
+    return moved, shift
 
 
 def _folded(notes: Sequence[Note], shift: int, low: int, high: int) -> tuple[Note, ...]:

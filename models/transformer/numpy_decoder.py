@@ -119,6 +119,11 @@ def _prepared(model: torch.nn.Module, int8: bool) -> _Prepared:
     return per_model[int8]
 
 
+def _block_products(block: torch.nn.Module) -> tuple:
+    """A block's four linear layers, in the order every path multiplies them: qkv, proj, fc, out."""
+    return block.attn.qkv, block.attn.proj, block.fc, block.out
+
+
 def _prepare(model: torch.nn.Module, int8: bool) -> _Prepared:
     def array(tensor: torch.Tensor) -> np.ndarray:
         return tensor.detach().numpy()  # a view: no copy of the weights
@@ -132,7 +137,7 @@ def _prepare(model: torch.nn.Module, int8: bool) -> _Prepared:
                    quantize_int8(b.fc.weight), quantize_int8(b.out.weight)) for b in model.blocks]
         if _wide_available():
             wide = [tuple(_MKLDNN._reorder_linear_weight(w.weight.detach().to(_BF16), _PACK_ROWS)
-                          for w in (b.attn.qkv, b.attn.proj, b.fc, b.out)) for b in model.blocks]
+                          for w in _block_products(b)) for b in model.blocks]
     else:
         layers = [(array(b.ln1.weight), array(b.ln1.bias), array(b.attn.qkv.weight).T, array(b.attn.proj.weight).T,
                    array(b.ln2.weight), array(b.ln2.bias), array(b.fc.weight).T, array(b.out.weight).T)
@@ -165,15 +170,10 @@ def _fused_module():
 
 
 def compiled_step_available() -> bool:
-    """True where one-token passes go through the compiled step (numba installed, the step compiled)."""
+    """True where one-token passes go through the compiled step (numba installed, the step compiled). The first
+    call loads the step (about half a second; a few seconds the first time on a machine, when numba compiles
+    it): a long-lived process, the daemon's model worker, calls it at start rather than in the first request."""
     return _fused_module() is not None
-
-
-def warm_compiled_step() -> bool:
-    """Load the compiled step now (about half a second; a few seconds the first time on a machine, when numba
-    compiles it) rather than in the first request: for a long-lived process, the daemon's model worker.
-    Returns whether the compiled step is in use (False without numba: the NumPy step stays)."""
-    return compiled_step_available()
 
 
 def _fused(model: torch.nn.Module, int8: bool) -> tuple:
@@ -187,26 +187,27 @@ def _fused(model: torch.nn.Module, int8: bool) -> tuple:
 
 def fused_arguments(model: torch.nn.Module, int8: bool) -> tuple:
     """The weights ``fused_step.step`` reads, in its argument order up to the caches: the embedding, the
-    norms, every product's stacked weights and per-row scales (int8 as the int8 decoder quantizes them, or
-    float32 with scales of one), the rotary angles and 1/sqrt(D)."""
+    norms, every product's stacked weights and per-row scales (int8: the int8 decoder's own, quantized once in
+    ``_prepared``; float32 with scales of one), the rotary angles and 1/sqrt(D)."""
     def f32(tensor: torch.Tensor) -> np.ndarray:
         return tensor.detach().float().numpy()
 
+    def stacked(arrays: list[np.ndarray]) -> np.ndarray:
+        return np.ascontiguousarray(np.stack(arrays))
+
     blocks = model.blocks
-    norms = np.ascontiguousarray(np.stack([np.stack([f32(b.ln1.weight), f32(b.ln1.bias), f32(b.ln2.weight),
-                                                    f32(b.ln2.bias)]) for b in blocks]))
-    final = np.ascontiguousarray(np.stack([f32(model.ln_f.weight), f32(model.ln_f.bias)]))
+    norms = stacked([np.stack([f32(b.ln1.weight), f32(b.ln1.bias), f32(b.ln2.weight), f32(b.ln2.bias)])
+                     for b in blocks])
+    final = stacked([f32(model.ln_f.weight), f32(model.ln_f.bias)])
+    quantized = [layer[1:3] + layer[4:6] for layer in _prepared(model, True).layers] if int8 else []
     products = []
-    for name in ("qkv", "proj", "fc", "out"):
-        weights = [(b.attn.qkv if name == "qkv" else b.attn.proj if name == "proj" else getattr(b, name)).weight
-                   for b in blocks]
+    for index in range(4):  # qkv, proj, fc, out
         if int8:
-            quantized = [quantize_int8(w) for w in weights]
-            products += [np.ascontiguousarray(np.stack([v.numpy() for v, _ in quantized])),
-                         np.ascontiguousarray(np.stack([s.float().numpy() for _, s in quantized]))]
+            products += [stacked([q[index][0].numpy() for q in quantized]),
+                         stacked([q[index][1].float().numpy() for q in quantized])]
         else:
-            products += [np.ascontiguousarray(np.stack([f32(w) for w in weights])),
-                         np.ones((len(blocks), weights[0].shape[0]), dtype=np.float32)]
+            weights = [f32(_block_products(b)[index].weight) for b in blocks]
+            products += [stacked(weights), np.ones((len(blocks), weights[0].shape[0]), dtype=np.float32)]
     head_dim = model.config.n_embd // model.config.n_head
     return (f32(model.embed.weight), norms, final, *products, np.ascontiguousarray(f32(model.cos)),
             np.ascontiguousarray(f32(model.sin)), np.float32(1.0 / math.sqrt(head_dim)))
